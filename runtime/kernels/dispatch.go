@@ -1,0 +1,105 @@
+package kernels
+
+import (
+	"fmt"
+	"os"
+)
+
+// ISA names a kernel implementation level.
+type ISA int
+
+const (
+	// Generic is the pure-Go implementation, available everywhere.
+	Generic ISA = iota
+	// AVX2 needs AVX2, FMA and F16C (amd64).
+	AVX2
+	// AVX512 needs AVX-512 F, BW, VL and VNNI plus the AVX2 set (amd64).
+	AVX512
+)
+
+func (l ISA) String() string {
+	switch l {
+	case Generic:
+		return "generic"
+	case AVX2:
+		return "avx2"
+	case AVX512:
+		return "avx512"
+	}
+	return fmt.Sprintf("ISA(%d)", int(l))
+}
+
+// kernelSet is one implementation level; every field is filled for every level (levels
+// start as a copy of a lower level and override what they implement).
+type kernelSet struct {
+	dotF32    func(a, b []float32) float32
+	dotInt8   func(a, b []int8) int32
+	gemvInt8  func(dst []int32, w []int8, rows, cols int, x []int8, comp []int32)
+	gemmInt8  func(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n int, comp []int32)
+	gemvF32   func(dst []float32, w []float32, rows, cols int, x []float32)
+	gemmF32   func(dst []float32, ldDst int, w []float32, rows, cols int, x []float32, n int)
+	f16ToF32  func(dst []float32, src []uint16)
+	bf16ToF32 func(dst []float32, src []uint16)
+}
+
+var genericSet = kernelSet{
+	dotF32:    dotF32Generic,
+	dotInt8:   dotInt8Generic,
+	gemvInt8:  gemvInt8Generic,
+	gemmInt8:  gemmInt8Generic,
+	gemvF32:   gemvF32Generic,
+	gemmF32:   gemmF32Generic,
+	f16ToF32:  f16ToF32Generic,
+	bf16ToF32: bf16ToF32Generic,
+}
+
+var (
+	// sets[l] is the kernel set of level l, nil when the machine lacks it.
+	sets = map[ISA]*kernelSet{Generic: &genericSet}
+	impl = &genericSet
+	cur  = Generic
+)
+
+// NoSIMDEnv is the environment variable that, set to "1" at process start, forces Generic.
+const NoSIMDEnv = "CT2GO_NOSIMD"
+
+func init() {
+	addArchSets() // per-architecture file
+	best := Generic
+	for l := range sets {
+		if l > best {
+			best = l
+		}
+	}
+	if os.Getenv(NoSIMDEnv) == "1" {
+		best = Generic
+	}
+	impl, cur = sets[best], best
+}
+
+// ISAs returns the levels usable on this machine, lowest first (always starts with Generic).
+func ISAs() []ISA {
+	var out []ISA
+	for l := Generic; l <= AVX512; l++ {
+		if sets[l] != nil {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// CurrentISA returns the level the kernels dispatch to.
+func CurrentISA() ISA { return cur }
+
+// SetISA switches every kernel to level l and returns the previous level, or an error if
+// the machine (or this build) lacks l. Meant for tests and benchmarks: it must not run
+// concurrently with kernel calls.
+func SetISA(l ISA) (ISA, error) {
+	s := sets[l]
+	if s == nil {
+		return cur, fmt.Errorf("kernels: ISA %v not available on this machine", l)
+	}
+	prev := cur
+	impl, cur = s, l
+	return prev, nil
+}

@@ -1,0 +1,30 @@
+// Package kernels holds the compute kernels of ct2go's pure-Go CTranslate2 runtime:
+// int8 and float32 dot products, matrix-vector (decode) and matrix-matrix (prefill)
+// products, CTranslate2's dynamic per-row activation quantization, and f16/bf16 -> f32
+// widening.
+//
+// Every kernel has a pure-Go version that is always built; it is the test oracle and the
+// fallback. On amd64, assembly versions (AVX2+FMA+F16C, AVX-512 F/BW/VNNI) are selected at
+// init from golang.org/x/sys/cpu. Setting CT2GO_NOSIMD=1 in the environment before the
+// process starts forces the pure-Go versions; tests switch levels with SetISA.
+//
+// Layout conventions (row-major everywhere, as CTranslate2 stores weights):
+//
+//	w   [rows, cols]  weight matrix, w[r*cols+k]  (CT2 Dense weight is [out, in])
+//	x   [n, cols]     activations, one row per token
+//	dst [n, rows]     dst[t*rows+r] = sum_k w[r*cols+k] * x[t*cols+k]
+//
+// Integer kernels accumulate in int32 with two's-complement wrap-around, exactly like the
+// pure-Go loop `s += int32(a)*int32(b)`; since integer addition is associative modulo 2^32
+// every SIMD version is bit-exact with the pure-Go one. Float kernels sum in a different
+// order than the pure-Go loop; the tests bound the difference by 2*gamma(n)*sum|a_i*b_i|
+// (gamma(n) = n*u/(1-n*u), u = 2^-24), the textbook worst case for two summation orders.
+//
+// Concurrency: kernels keep no state and allocate nothing, so callers may run them from
+// many goroutines on disjoint destination slices (e.g. splitting rows). Only SetISA mutates
+// package state and must not run concurrently with kernel calls.
+//
+// Length errors (a slice shorter than its stated shape) are programming errors and panic
+// with a message naming the kernel, like an out-of-range index would; the checks also
+// protect the assembly from reading out of bounds.
+package kernels

@@ -1,0 +1,213 @@
+package kernels
+
+import "fmt"
+
+// DotF32 returns sum_i a[i]*b[i] over len(a) elements (b must be at least as long).
+// The SIMD versions reassociate the sum (see package doc for the error bound).
+func DotF32(a, b []float32) float32 {
+	if len(b) < len(a) {
+		panic(fmt.Sprintf("kernels.DotF32: len(b)=%d < len(a)=%d", len(b), len(a)))
+	}
+	if len(a) == 0 {
+		return 0
+	}
+	return impl.dotF32(a, b[:len(a)])
+}
+
+// DotInt8 returns the exact int32 sum_i a[i]*b[i] over len(a) elements (wrapping modulo
+// 2^32 like Go int32 arithmetic; it cannot wrap for len(a) < 2^17).
+func DotInt8(a, b []int8) int32 {
+	if len(b) < len(a) {
+		panic(fmt.Sprintf("kernels.DotInt8: len(b)=%d < len(a)=%d", len(b), len(a)))
+	}
+	if len(a) == 0 {
+		return 0
+	}
+	return impl.dotInt8(a, b[:len(a)])
+}
+
+// GemvInt8 computes the decode matrix-vector product, exact in int32:
+//
+//	dst[r] = sum_k w[r*cols+k] * x[k]   for r in [0, rows)
+//
+// w is [rows, cols] int8 (CT2 Dense weight layout [out, in]), x is [cols] int8 (the token's
+// quantized activations, see QuantizeRowInt8). To parallelise, call it on row ranges:
+// GemvInt8(dst[r0:r1], w[r0*cols:r1*cols], r1-r0, cols, x).
+//
+// The AVX-512 VNNI version multiplies u8 x s8; it feeds x+128 and subtracts 128*sum_k w[r,k],
+// computed on the fly (GemvInt8Comp takes it precomputed). Both give the exact result.
+func GemvInt8(dst []int32, w []int8, rows, cols int, x []int8) {
+	checkMat("GemvInt8", len(dst), len(w), rows, cols, len(x), 1)
+	if rows == 0 {
+		return
+	}
+	if cols == 0 {
+		clear(dst[:rows])
+		return
+	}
+	impl.gemvInt8(dst[:rows], w[:rows*cols], rows, cols, x[:cols], nil)
+}
+
+// RowSumsInt8 writes the per-row compensation used by GemvInt8Comp and GemmInt8Comp:
+//
+//	comp[r] = 128 * sum_k w[r*cols+k]   (int32)
+//
+// Compute it once per weight matrix (it is a property of the weights only). The name and the
+// factor follow CTranslate2's u8s8 "compensation" (src/models/model.cc:405-415), stored with
+// the opposite sign: kernels subtract it.
+func RowSumsInt8(comp []int32, w []int8, rows, cols int) {
+	checkMat("RowSumsInt8", len(comp), len(w), rows, cols, cols, 1)
+	for r := 0; r < rows; r++ {
+		var s int32
+		for _, v := range w[r*cols : r*cols+cols] {
+			s += int32(v)
+		}
+		comp[r] = s * 128
+	}
+}
+
+// GemvInt8Comp is GemvInt8 with the per-row compensation from RowSumsInt8 supplied by the
+// caller (comp[r] for the same rows as w; sub-slice it together with w). It saves the VNNI
+// kernel the on-the-fly row sum. The result is identical to GemvInt8 whatever the ISA;
+// comp must be exactly RowSumsInt8's output or the result is wrong on VNNI machines.
+func GemvInt8Comp(dst []int32, w []int8, rows, cols int, x []int8, comp []int32) {
+	checkMat("GemvInt8Comp", len(dst), len(w), rows, cols, len(x), 1)
+	if len(comp) < rows {
+		panic(fmt.Sprintf("kernels.GemvInt8Comp: len(comp)=%d < rows=%d", len(comp), rows))
+	}
+	if rows == 0 {
+		return
+	}
+	if cols == 0 {
+		clear(dst[:rows])
+		return
+	}
+	impl.gemvInt8(dst[:rows], w[:rows*cols], rows, cols, x[:cols], comp[:rows])
+}
+
+// GemmInt8 computes the prefill matrix-matrix product, exact in int32:
+//
+//	dst[t*rows+r] = sum_k w[r*cols+k] * x[t*cols+k]   for t in [0, n), r in [0, rows)
+//
+// w is [rows, cols], x is [n, cols] (one quantized row per token), dst is [n, rows].
+// To split tokens across goroutines, sub-slice x and dst by token. To split rows, use
+// GemmInt8Stride (dst rows of a row range are not contiguous).
+func GemmInt8(dst []int32, w []int8, rows, cols int, x []int8, n int) {
+	GemmInt8Stride(dst, rows, w, rows, cols, x, n)
+}
+
+// GemmInt8Stride is GemmInt8 writing dst[t*ldDst+r] (ldDst >= rows), so a goroutine can
+// compute the row range [r0, r1) of a full [n, R] output:
+//
+//	GemmInt8Stride(dst[r0:], R, w[r0*cols:r1*cols], r1-r0, cols, x, n)
+func GemmInt8Stride(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n int) {
+	gemmInt8Checked("GemmInt8", dst, ldDst, w, rows, cols, x, n, nil)
+}
+
+// GemmInt8Comp is GemmInt8Stride with the compensation from RowSumsInt8 (see GemvInt8Comp).
+func GemmInt8Comp(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n int, comp []int32) {
+	if len(comp) < rows {
+		panic(fmt.Sprintf("kernels.GemmInt8Comp: len(comp)=%d < rows=%d", len(comp), rows))
+	}
+	gemmInt8Checked("GemmInt8Comp", dst, ldDst, w, rows, cols, x, n, comp[:rows])
+}
+
+func gemmInt8Checked(name string, dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n int, comp []int32) {
+	checkGemm(name, len(dst), ldDst, len(w), rows, cols, len(x), n)
+	if rows == 0 || n == 0 {
+		return
+	}
+	if cols == 0 {
+		for t := 0; t < n; t++ {
+			clear(dst[t*ldDst : t*ldDst+rows])
+		}
+		return
+	}
+	impl.gemmInt8(dst, ldDst, w[:rows*cols], rows, cols, x[:n*cols], n, comp)
+}
+
+// GemvF32 computes dst[r] = sum_k w[r*cols+k] * x[k] in float32 (w [rows, cols], x [cols]).
+func GemvF32(dst []float32, w []float32, rows, cols int, x []float32) {
+	checkMat("GemvF32", len(dst), len(w), rows, cols, len(x), 1)
+	if rows == 0 {
+		return
+	}
+	if cols == 0 {
+		clear(dst[:rows])
+		return
+	}
+	impl.gemvF32(dst[:rows], w[:rows*cols], rows, cols, x[:cols])
+}
+
+// GemmF32 computes dst[t*rows+r] = sum_k w[r*cols+k] * x[t*cols+k] in float32
+// (w [rows, cols], x [n, cols], dst [n, rows]).
+func GemmF32(dst []float32, w []float32, rows, cols int, x []float32, n int) {
+	GemmF32Stride(dst, rows, w, rows, cols, x, n)
+}
+
+// GemmF32Stride is GemmF32 writing dst[t*ldDst+r] (ldDst >= rows); see GemmInt8Stride.
+func GemmF32Stride(dst []float32, ldDst int, w []float32, rows, cols int, x []float32, n int) {
+	checkGemm("GemmF32", len(dst), ldDst, len(w), rows, cols, len(x), n)
+	if rows == 0 || n == 0 {
+		return
+	}
+	if cols == 0 {
+		for t := 0; t < n; t++ {
+			clear(dst[t*ldDst : t*ldDst+rows])
+		}
+		return
+	}
+	impl.gemmF32(dst, ldDst, w[:rows*cols], rows, cols, x[:n*cols], n)
+}
+
+// F16ToF32 widens IEEE binary16 bit patterns to float32: dst[i] = float32(src[i]) for
+// i < len(src). Exact (every f16 is an f32), subnormals included; NaNs keep their payload
+// with the quiet bit set, as the F16C instruction vcvtph2ps does.
+func F16ToF32(dst []float32, src []uint16) {
+	if len(dst) < len(src) {
+		panic(fmt.Sprintf("kernels.F16ToF32: len(dst)=%d < len(src)=%d", len(dst), len(src)))
+	}
+	if len(src) == 0 {
+		return
+	}
+	impl.f16ToF32(dst[:len(src)], src)
+}
+
+// BF16ToF32 widens bfloat16 bit patterns to float32: the 16 bits become the high half of the
+// float32 (exact, NaN payloads kept bit for bit).
+func BF16ToF32(dst []float32, src []uint16) {
+	if len(dst) < len(src) {
+		panic(fmt.Sprintf("kernels.BF16ToF32: len(dst)=%d < len(src)=%d", len(dst), len(src)))
+	}
+	if len(src) == 0 {
+		return
+	}
+	impl.bf16ToF32(dst[:len(src)], src)
+}
+
+func checkMat(name string, ndst, nw, rows, cols, nx, n int) {
+	if rows < 0 || cols < 0 {
+		panic(fmt.Sprintf("kernels.%s: negative shape rows=%d cols=%d", name, rows, cols))
+	}
+	if ndst < rows || nw < rows*cols || nx < cols*n {
+		panic(fmt.Sprintf("kernels.%s: short slice for [%d,%d]: len(dst)=%d len(w)=%d len(x)=%d",
+			name, rows, cols, ndst, nw, nx))
+	}
+}
+
+func checkGemm(name string, ndst, ldDst, nw, rows, cols, nx, n int) {
+	if rows < 0 || cols < 0 || n < 0 {
+		panic(fmt.Sprintf("kernels.%s: negative shape rows=%d cols=%d n=%d", name, rows, cols, n))
+	}
+	if ldDst < rows {
+		panic(fmt.Sprintf("kernels.%s: ldDst=%d < rows=%d", name, ldDst, rows))
+	}
+	need := 0
+	if n > 0 {
+		need = (n-1)*ldDst + rows
+	}
+	if ndst < need || nw < rows*cols || nx < n*cols {
+		panic(fmt.Sprintf("kernels.%s: short slice for w[%d,%d] x[%d,%d] ldDst=%d: len(dst)=%d len(w)=%d len(x)=%d",
+			name, rows, cols, n, cols, ldDst, ndst, nw, nx))
+	}
+}

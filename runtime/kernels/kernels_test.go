@@ -1,0 +1,415 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/x448/float16"
+)
+
+// forEachISA runs f once per ISA level present on this machine, with the kernels switched
+// to that level. Not parallel: SetISA mutates package state.
+func forEachISA(t *testing.T, f func(t *testing.T, l ISA)) {
+	t.Helper()
+	for _, l := range ISAs() {
+		t.Run(l.String(), func(t *testing.T) {
+			prev, err := SetISA(l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer SetISA(prev)
+			f(t, l)
+		})
+	}
+}
+
+func randInt8(r *rand.Rand, n int, mode string) []int8 {
+	s := make([]int8, n)
+	for i := range s {
+		switch mode {
+		case "extreme": // the corners that break saturating u8*s8 pair sums
+			s[i] = []int8{-128, -127, 127, -128}[r.IntN(4)]
+		case "min":
+			s[i] = -128
+		case "max":
+			s[i] = 127
+		default:
+			s[i] = int8(r.IntN(256) - 128)
+		}
+	}
+	return s
+}
+
+func randF32(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(r.NormFloat64())
+	}
+	return s
+}
+
+var int8Modes = []string{"random", "extreme", "min", "max"}
+
+// Shapes exercising tails: cols around multiples of 16/32/64, rows not multiple of 4.
+var int8Shapes = []struct{ rows, cols, n int }{
+	{1, 1, 1}, {1, 3, 2}, {3, 17, 3}, {4, 64, 4}, {5, 63, 5}, {7, 65, 1}, {8, 127, 9},
+	{9, 128, 16}, {13, 200, 7}, {16, 256, 17}, {17, 1000, 3}, {33, 129, 33}, {6, 4096, 2},
+}
+
+func TestDotInt8(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	forEachISA(t, func(t *testing.T, l ISA) {
+		for _, mode := range int8Modes {
+			for _, n := range []int{1, 2, 15, 16, 31, 32, 33, 63, 64, 65, 127, 128, 129, 255, 1000, 4096, 4097} {
+				a, b := randInt8(r, n, mode), randInt8(r, n, mode)
+				var want int64
+				for i := range a {
+					want += int64(a[i]) * int64(b[i])
+				}
+				if got := DotInt8(a, b); int64(got) != want {
+					t.Fatalf("%s n=%d: DotInt8=%d want %d", mode, n, got, want)
+				}
+			}
+		}
+	})
+}
+
+// TestDotInt8Wrap checks that all levels wrap modulo 2^32 identically when the sum overflows.
+func TestDotInt8Wrap(t *testing.T) {
+	n := 1<<17 + 77 // 128*128*(2^17) = 2^31: overflows int32
+	a, b := make([]int8, n), make([]int8, n)
+	for i := range a {
+		a[i], b[i] = -128, -128
+	}
+	want := dotInt8Generic(a, b)
+	if int64(want) == int64(n)*16384 {
+		t.Fatalf("test input does not overflow")
+	}
+	forEachISA(t, func(t *testing.T, l ISA) {
+		if got := DotInt8(a, b); got != want {
+			t.Fatalf("DotInt8 wrap = %d want %d", got, want)
+		}
+	})
+}
+
+func TestGemvGemmInt8(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	forEachISA(t, func(t *testing.T, l ISA) {
+		for _, mode := range int8Modes {
+			for _, s := range int8Shapes {
+				name := fmt.Sprintf("%s/%dx%dxn%d", mode, s.rows, s.cols, s.n)
+				w, x := randInt8(r, s.rows*s.cols, mode), randInt8(r, s.n*s.cols, mode)
+				comp := make([]int32, s.rows)
+				RowSumsInt8(comp, w, s.rows, s.cols)
+				// Oracle: int64 sums, independent of every kernel.
+				want := make([]int32, s.n*s.rows)
+				for tk := 0; tk < s.n; tk++ {
+					for row := 0; row < s.rows; row++ {
+						var acc int64
+						for k := 0; k < s.cols; k++ {
+							acc += int64(w[row*s.cols+k]) * int64(x[tk*s.cols+k])
+						}
+						want[tk*s.rows+row] = int32(acc)
+					}
+				}
+				got := make([]int32, s.rows+1)
+				got[s.rows] = 12345 // canary: kernels must not write past rows
+				GemvInt8(got, w, s.rows, s.cols, x)
+				cmpInt32(t, name+"/GemvInt8", got[:s.rows], want[:s.rows])
+				if got[s.rows] != 12345 {
+					t.Fatalf("%s: GemvInt8 wrote past dst[rows]", name)
+				}
+				clear(got)
+				GemvInt8Comp(got, w, s.rows, s.cols, x, comp)
+				cmpInt32(t, name+"/GemvInt8Comp", got[:s.rows], want[:s.rows])
+
+				gm := make([]int32, s.n*s.rows)
+				GemmInt8(gm, w, s.rows, s.cols, x, s.n)
+				cmpInt32(t, name+"/GemmInt8", gm, want)
+
+				// Strided output into a wider matrix with canaries in the gaps.
+				ld := s.rows + 3
+				gs := make([]int32, s.n*ld)
+				for i := range gs {
+					gs[i] = -7
+				}
+				GemmInt8Comp(gs, ld, w, s.rows, s.cols, x, s.n, comp)
+				for tk := 0; tk < s.n; tk++ {
+					cmpInt32(t, name+"/GemmInt8Comp", gs[tk*ld:tk*ld+s.rows], want[tk*s.rows:(tk+1)*s.rows])
+					for _, v := range gs[tk*ld+s.rows : (tk+1)*ld] {
+						if v != -7 {
+							t.Fatalf("%s: GemmInt8Comp wrote outside its rows", name)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestGemmInt8RowSplit mimics the runtime: two row ranges computed separately into one output.
+func TestGemmInt8RowSplit(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const R, C, N = 37, 300, 11
+	w, x := randInt8(r, R*C, "random"), randInt8(r, N*C, "random")
+	want := make([]int32, N*R)
+	gemmInt8Generic(want, R, w, R, C, x, N, nil)
+	forEachISA(t, func(t *testing.T, l ISA) {
+		got := make([]int32, N*R)
+		for _, rg := range [][2]int{{0, 13}, {13, 37}} {
+			r0, r1 := rg[0], rg[1]
+			GemmInt8Stride(got[r0:], R, w[r0*C:r1*C], r1-r0, C, x, N)
+		}
+		cmpInt32(t, "split", got, want)
+		gv := make([]int32, R)
+		GemvInt8(gv[5:20], w[5*C:20*C], 15, C, x)
+		cmpInt32(t, "gemv split", gv[5:20], want[5:20])
+	})
+}
+
+func cmpInt32(t *testing.T, name string, got, want []int32) {
+	t.Helper()
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("%s: [%d] = %d want %d", name, i, got[i], want[i])
+		}
+	}
+}
+
+// dotBound is the worst-case |difference| between two float32 summation orders of a dot
+// product: each order is within gamma(n)*sum|a_i b_i| of the exact value (Higham, Accuracy
+// and Stability of Numerical Algorithms, eq. 3.5), so two orders differ by at most twice that.
+func dotBound(a, b []float32) float64 {
+	const u = 1.0 / (1 << 24)
+	n := float64(len(a) + 1)
+	var s float64
+	for i := range a {
+		s += math.Abs(float64(a[i]) * float64(b[i]))
+	}
+	return 2 * n * u / (1 - n*u) * s
+}
+
+func dotExact(a, b []float32) float64 {
+	var s float64
+	for i := range a {
+		s += float64(a[i]) * float64(b[i])
+	}
+	return s
+}
+
+func TestFloatKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	forEachISA(t, func(t *testing.T, l ISA) {
+		for _, n := range []int{1, 2, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 1000, 4096, 4099} {
+			a, b := randF32(r, n), randF32(r, n)
+			got, ref := DotF32(a, b), dotF32Generic(a, b)
+			if d := math.Abs(float64(got) - float64(ref)); d > dotBound(a, b) {
+				t.Fatalf("DotF32 n=%d: %g vs generic %g, |diff| %g > bound %g", n, got, ref, d, dotBound(a, b))
+			}
+			if d := math.Abs(float64(got) - dotExact(a, b)); d > dotBound(a, b)/2 {
+				t.Fatalf("DotF32 n=%d: %g vs exact %g beyond gamma(n) bound", n, got, dotExact(a, b))
+			}
+		}
+		for _, s := range int8Shapes {
+			w, x := randF32(r, s.rows*s.cols), randF32(r, s.n*s.cols)
+			gv := make([]float32, s.rows+1)
+			gv[s.rows] = 42
+			GemvF32(gv, w, s.rows, s.cols, x)
+			if gv[s.rows] != 42 {
+				t.Fatalf("GemvF32 wrote past rows")
+			}
+			ld := s.rows + 2
+			gm := make([]float32, s.n*ld)
+			for i := range gm {
+				gm[i] = 42
+			}
+			GemmF32Stride(gm, ld, w, s.rows, s.cols, x, s.n)
+			gm2 := make([]float32, s.n*s.rows)
+			GemmF32(gm2, w, s.rows, s.cols, x, s.n)
+			for tk := 0; tk < s.n; tk++ {
+				xt := x[tk*s.cols : (tk+1)*s.cols]
+				for row := 0; row < s.rows; row++ {
+					wr := w[row*s.cols : (row+1)*s.cols]
+					ref, bound := dotF32Generic(wr, xt), dotBound(wr, xt)
+					check := func(what string, v float32) {
+						if d := math.Abs(float64(v) - float64(ref)); d > bound {
+							t.Fatalf("%s %v t=%d r=%d: %g vs generic %g (bound %g)", what, s, tk, row, v, ref, bound)
+						}
+					}
+					if tk == 0 {
+						check("GemvF32", gv[row])
+					}
+					check("GemmF32Stride", gm[tk*ld+row])
+					check("GemmF32", gm2[tk*s.rows+row])
+				}
+				for _, v := range gm[tk*ld+s.rows : (tk+1)*ld] {
+					if v != 42 {
+						t.Fatalf("GemmF32Stride wrote outside its rows")
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestF16ToF32 checks all 65536 bit patterns against x448/float16 (non-NaN) and the
+// quiet-NaN rule, at every ISA level, with odd lengths for tails.
+func TestF16ToF32(t *testing.T) {
+	src := make([]uint16, 65536)
+	for i := range src {
+		src[i] = uint16(i)
+	}
+	forEachISA(t, func(t *testing.T, l ISA) {
+		for _, n := range []int{65536, 1, 7, 8, 9, 15, 16, 17, 33, 1001} {
+			dst := make([]float32, n+1)
+			dst[n] = 99
+			F16ToF32(dst, src[65536-n:])
+			if dst[n] != 99 {
+				t.Fatalf("F16ToF32 wrote past len(src)")
+			}
+			for i, h := range src[65536-n:] {
+				got := math.Float32bits(dst[i])
+				f := float16.Frombits(h)
+				if f.IsNaN() {
+					if !math.IsNaN(float64(dst[i])) || got&0x400000 == 0 || got>>31 != uint32(h>>15) {
+						t.Fatalf("f16 %#04x: got %#08x, want quiet NaN with same sign", h, got)
+					}
+					if got&0x3fffff != (uint32(h)&0x1ff)<<13 {
+						t.Fatalf("f16 %#04x: NaN payload %#08x not kept", h, got)
+					}
+					continue
+				}
+				if want := math.Float32bits(f.Float32()); got != want {
+					t.Fatalf("f16 %#04x: got %#08x want %#08x", h, got, want)
+				}
+			}
+		}
+	})
+}
+
+func TestBF16ToF32(t *testing.T) {
+	src := make([]uint16, 65536)
+	for i := range src {
+		src[i] = uint16(i)
+	}
+	forEachISA(t, func(t *testing.T, l ISA) {
+		for _, n := range []int{65536, 1, 7, 8, 9, 15, 16, 17, 33, 1001} {
+			dst := make([]float32, n+1)
+			dst[n] = 99
+			BF16ToF32(dst, src[65536-n:])
+			if dst[n] != 99 {
+				t.Fatalf("BF16ToF32 wrote past len(src)")
+			}
+			for i, h := range src[65536-n:] {
+				if got := math.Float32bits(dst[i]); got != uint32(h)<<16 {
+					t.Fatalf("bf16 %#04x: got %#08x", h, got)
+				}
+			}
+		}
+	})
+}
+
+func TestQuantizeRowInt8(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		src   []float32
+		want  []int8
+		scale float32
+	}{
+		// amax 2 -> scale 63.5: 1*63.5 = 63.5 ties to even 64; 0.5*63.5 = 31.75 -> 32.
+		{"tie-even-up", []float32{1, -2, 0.5}, []int8{64, -127, 32}, 63.5},
+		// amax 254 -> scale 0.5: 5*0.5 = 2.5 ties to even 2, -3*0.5 = -1.5 -> -2, 1*0.5 -> 0.
+		{"tie-even-down", []float32{5, -3, 254, 1}, []int8{2, -2, 127, 0}, 0.5},
+		{"zeros", []float32{0, 0, 0}, []int8{0, 0, 0}, 1},
+		{"neg-zero", []float32{float32(math.Copysign(0, -1))}, []int8{0}, 1},
+		{"amax-negative", []float32{-4, 2, 1}, []int8{-127, 64, 32}, 31.75}, // 63.5 -> 64, 31.75 -> 32
+		{"empty", nil, []int8{}, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dst := make([]int8, len(tc.src))
+			scale := QuantizeRowInt8(dst, tc.src)
+			if scale != tc.scale {
+				t.Fatalf("scale %g want %g", scale, tc.scale)
+			}
+			for i := range tc.want {
+				if dst[i] != tc.want[i] {
+					t.Fatalf("dst %v want %v", dst, tc.want)
+				}
+			}
+		})
+	}
+	// Range property on random rows: the amax element maps to +-127 and nothing exceeds it.
+	r := rand.New(rand.NewPCG(9, 10))
+	for it := 0; it < 100; it++ {
+		src := randF32(r, 1+r.IntN(300))
+		dst := make([]int8, len(src))
+		QuantizeRowInt8(dst, src)
+		var m int8
+		for _, q := range dst {
+			if q == -128 {
+				t.Fatalf("quantized to -128")
+			}
+			if q < 0 {
+				q = -q
+			}
+			m = max(m, q)
+		}
+		if m != 127 {
+			t.Fatalf("max |q| = %d want 127", m)
+		}
+	}
+}
+
+func TestDequantRowInt32(t *testing.T) {
+	t.Parallel()
+	acc := []int32{0, 127 * 127, -300, 1 << 30}
+	sw := []float32{127, 127, 3, 0.5}
+	dst := make([]float32, len(acc))
+	DequantRowInt32(dst, acc, 127, sw)
+	inv := float32(1) / 127
+	for j := range acc {
+		want := (float32(acc[j]) * inv) / sw[j]
+		if dst[j] != want {
+			t.Fatalf("[%d] %g want %g", j, dst[j], want)
+		}
+	}
+	if dst[1] != float32(127*127)*inv/127 || dst[0] != 0 {
+		t.Fatalf("unexpected %v", dst)
+	}
+}
+
+func TestSetISA(t *testing.T) {
+	if _, err := SetISA(ISA(99)); err == nil {
+		t.Fatal("SetISA(99) succeeded")
+	}
+	if ISAs()[0] != Generic {
+		t.Fatal("Generic not first")
+	}
+}
+
+// TestShortSlicesPanic makes sure the length checks guard the assembly.
+func TestShortSlicesPanic(t *testing.T) {
+	cases := map[string]func(){
+		"gemv short w":   func() { GemvInt8(make([]int32, 2), make([]int8, 7), 2, 4, make([]int8, 4)) },
+		"gemv short x":   func() { GemvInt8(make([]int32, 2), make([]int8, 8), 2, 4, make([]int8, 3)) },
+		"gemm short dst": func() { GemmInt8(make([]int32, 5), make([]int8, 8), 2, 4, make([]int8, 12), 3) },
+		"gemm ld":        func() { GemmInt8Stride(make([]int32, 50), 1, make([]int8, 8), 2, 4, make([]int8, 12), 3) },
+		"dot":            func() { DotF32(make([]float32, 3), make([]float32, 2)) },
+		"comp":           func() { GemvInt8Comp(make([]int32, 2), make([]int8, 8), 2, 4, make([]int8, 4), nil) },
+	}
+	for name, f := range cases {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Fatal("no panic")
+				}
+			}()
+			f()
+		})
+	}
+}

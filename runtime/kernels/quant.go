@@ -1,0 +1,59 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+)
+
+// QuantizeRowInt8 quantizes one activation row (one token) the way CTranslate2 does before an
+// int8 GEMM (src/layers/common.cc:339-400, src/cpu/kernels.cc:576-652):
+//
+//	amax  = max_i |src[i]|
+//	scale = 127/amax in float32, or 1 when amax == 0
+//	dst[i] = int8(round-half-even(src[i]*scale))   (the product is rounded to float32 first)
+//
+// and returns scale. dst must hold len(src) values. |src[i]*scale| <= 127 up to one float32
+// rounding, which still rounds to 127, so the result never leaves [-127, 127] for finite
+// input. NaN or Inf input gives unspecified values (CT2 does not define it either).
+// Dequantize with DequantRowInt32.
+func QuantizeRowInt8(dst []int8, src []float32) float32 {
+	if len(dst) < len(src) {
+		panic(fmt.Sprintf("kernels.QuantizeRowInt8: len(dst)=%d < len(src)=%d", len(dst), len(src)))
+	}
+	var amax float32
+	for _, v := range src {
+		// Compare magnitudes bit-free of sign: math.Abs on float32 via bits is exact.
+		a := math.Float32frombits(math.Float32bits(v) &^ (1 << 31))
+		if a > amax {
+			amax = a
+		}
+	}
+	scale := float32(1)
+	if amax != 0 {
+		scale = 127 / amax
+	}
+	for i, v := range src {
+		p := v * scale // float32 product, as _mm256_mul_ps / the scalar C++ loop
+		dst[i] = int8(math.RoundToEven(float64(p)))
+	}
+	return scale
+}
+
+// DequantRowInt32 turns one row of int32 GEMM output back into float32 with CTranslate2's
+// operation order (src/cpu/kernels.cc:654-720):
+//
+//	dst[j] = (float32(acc[j]) * (1/scaleA)) / scaleW[j]
+//
+// scaleA is the activation row's scale from QuantizeRowInt8 and scaleW[j] the weight scale of
+// output row j (CT2 "weight_scale"). The reciprocal 1/scaleA is rounded to float32 once, as
+// CT2 does; dividing by scaleW (not multiplying by its reciprocal) matches CT2 bit for bit.
+func DequantRowInt32(dst []float32, acc []int32, scaleA float32, scaleW []float32) {
+	if len(dst) < len(acc) || len(scaleW) < len(acc) {
+		panic(fmt.Sprintf("kernels.DequantRowInt32: len(acc)=%d but len(dst)=%d len(scaleW)=%d",
+			len(acc), len(dst), len(scaleW)))
+	}
+	inv := 1 / scaleA
+	for j, c := range acc {
+		dst[j] = (float32(c) * inv) / scaleW[j]
+	}
+}
