@@ -1,0 +1,182 @@
+package safetensors
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// IndexFile is the name of the shard index Hugging Face writes for sharded checkpoints.
+const IndexFile = "model.safetensors.index.json"
+
+// SingleFile is the name of an unsharded checkpoint.
+const SingleFile = "model.safetensors"
+
+// Index is model.safetensors.index.json.
+type Index struct {
+	Metadata  map[string]any    `json:"metadata"`
+	WeightMap map[string]string `json:"weight_map"`
+}
+
+// ReadIndex parses an index file and checks that every shard name is a plain
+// file name: the index is untrusted input, so "../x", "a/b" or "/etc/x" are
+// refused rather than opened.
+func ReadIndex(path string) (*Index, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var idx Index
+	if err := json.Unmarshal(raw, &idx); err != nil {
+		return nil, fmt.Errorf("%s: not valid JSON: %w", path, err)
+	}
+	if idx.WeightMap == nil {
+		return nil, fmt.Errorf("%s: no \"weight_map\"", path)
+	}
+	for name, shard := range idx.WeightMap {
+		if err := checkShardName(shard); err != nil {
+			return nil, fmt.Errorf("%s: weight_map[%q]: %w", path, name, err)
+		}
+	}
+	return &idx, nil
+}
+
+func checkShardName(s string) error {
+	switch {
+	case s == "" || s == "." || s == "..":
+		return fmt.Errorf("invalid shard name %q", s)
+	case strings.ContainsAny(s, `/\`) || filepath.IsAbs(s) || strings.ContainsRune(s, 0):
+		return fmt.Errorf("shard name %q is not a plain file name in the checkpoint directory", s)
+	}
+	return nil
+}
+
+// Checkpoint is every tensor of a (possibly sharded) safetensors checkpoint.
+type Checkpoint struct {
+	Dir     string
+	Files   []*File // in shard-name order
+	Tensors map[string]*Tensor
+	Index   *Index // nil for a single model.safetensors
+}
+
+// ErrNoWeights means the directory holds neither an index nor model.safetensors.
+var ErrNoWeights = errors.New("no model.safetensors or model.safetensors.index.json")
+
+// OpenCheckpoint opens dir/model.safetensors.index.json and its shards, or
+// dir/model.safetensors. Every problem found (bad shard, tensor listed in the
+// index but absent from its shard, a tensor in two shards, a tensor present
+// but not indexed) is reported together.
+func OpenCheckpoint(dir string) (*Checkpoint, error) {
+	c := &Checkpoint{Dir: dir, Tensors: map[string]*Tensor{}}
+	idxPath := filepath.Join(dir, IndexFile)
+	var shards []string
+	if _, err := os.Stat(idxPath); err == nil {
+		idx, err := ReadIndex(idxPath)
+		if err != nil {
+			return nil, err
+		}
+		c.Index = idx
+		seen := map[string]bool{}
+		for _, s := range idx.WeightMap {
+			if !seen[s] {
+				seen[s] = true
+				shards = append(shards, s)
+			}
+		}
+		sort.Strings(shards)
+	} else if _, err := os.Stat(filepath.Join(dir, SingleFile)); err == nil {
+		shards = []string{SingleFile}
+	} else {
+		return nil, fmt.Errorf("%s: %w", dir, ErrNoWeights)
+	}
+
+	var problems []string
+	for _, s := range shards {
+		f, err := Open(filepath.Join(dir, s))
+		if err != nil {
+			if os.IsNotExist(err) {
+				problems = append(problems, fmt.Sprintf("shard %s named in %s is missing", s, IndexFile))
+			} else {
+				problems = append(problems, err.Error())
+			}
+			continue
+		}
+		c.Files = append(c.Files, f)
+		for _, t := range f.Tensors {
+			if prev, dup := c.Tensors[t.Name]; dup {
+				problems = append(problems, fmt.Sprintf("tensor %s is in both %s and %s", t.Name, filepath.Base(prev.File.Path), s))
+				continue
+			}
+			c.Tensors[t.Name] = t
+			if c.Index != nil {
+				if want, ok := c.Index.WeightMap[t.Name]; !ok {
+					problems = append(problems, fmt.Sprintf("tensor %s in %s is not listed in %s", t.Name, s, IndexFile))
+				} else if want != s {
+					problems = append(problems, fmt.Sprintf("tensor %s is in %s but %s says %s", t.Name, s, IndexFile, want))
+				}
+			}
+		}
+	}
+	if c.Index != nil && len(problems) == 0 {
+		var missing []string
+		for name, s := range c.Index.WeightMap {
+			if _, ok := c.Tensors[name]; !ok {
+				missing = append(missing, fmt.Sprintf("tensor %s listed in %s is missing from %s", name, IndexFile, s))
+			}
+		}
+		sort.Strings(missing)
+		problems = append(problems, missing...)
+	}
+	if len(problems) > 0 {
+		c.Close()
+		return nil, &ProblemsError{Dir: dir, Problems: problems}
+	}
+	return c, nil
+}
+
+// Names returns all tensor names, sorted.
+func (c *Checkpoint) Names() []string {
+	names := make([]string, 0, len(c.Tensors))
+	for n := range c.Tensors {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// TotalBytes is the sum of all tensor payloads.
+func (c *Checkpoint) TotalBytes() int64 {
+	var n int64
+	for _, t := range c.Tensors {
+		n += t.NBytes
+	}
+	return n
+}
+
+// Close unmaps every shard.
+func (c *Checkpoint) Close() error {
+	var first error
+	for _, f := range c.Files {
+		if err := f.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// ProblemsError lists everything wrong with a checkpoint at once.
+type ProblemsError struct {
+	Dir      string
+	Problems []string
+}
+
+func (e *ProblemsError) Error() string {
+	if len(e.Problems) == 1 {
+		return e.Problems[0]
+	}
+	return fmt.Sprintf("%s: %d problems:\n  %s", e.Dir, len(e.Problems), strings.Join(e.Problems, "\n  "))
+}
