@@ -2,4 +2,48 @@
 
 package kernels
 
-func addArchSets() {}
+import "golang.org/x/sys/cpu"
+
+// hasAVX2 and hasAVX512 gate the assembly levels. The AVX-512 level also uses every AVX2
+// kernel it does not override, so it requires the AVX2 set too.
+var (
+	hasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C
+	hasAVX512 = hasAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL &&
+		cpu.X86.HasAVX512VNNI
+)
+
+func addArchSets() {
+	if hasAVX2 {
+		s := genericSet
+		s.gemvInt8 = gemvInt8AVX2
+		s.dotInt8 = dotInt8AVX2
+		s.gemmInt8 = gemmInt8AVX2
+		sets[AVX2] = &s
+	}
+	if hasAVX512 {
+		s := *sets[AVX2]
+		s.gemvInt8 = gemvInt8AVX512
+		s.dotInt8 = dotInt8AVX512
+		sets[AVX512] = &s
+	}
+}
+
+//go:noescape
+func gemvInt8VNNI(dst *int32, w *int8, rows, cols int, x *int8, comp *int32)
+
+func gemvInt8AVX512(dst []int32, w []int8, rows, cols int, x []int8, comp []int32) {
+	var c *int32
+	if comp != nil {
+		c = &comp[0]
+	}
+	gemvInt8VNNI(&dst[0], &w[0], rows, cols, &x[0], c)
+}
+
+func dotInt8AVX512(a, b []int8) int32 {
+	var d int32
+	gemvInt8VNNI(&d, &a[0], 1, len(a), &b[0], nil)
+	return d
+}
+
+//go:noescape
+func sumBytesAVX2(p *byte, n int) uint64

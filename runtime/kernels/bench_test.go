@@ -1,0 +1,168 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"unsafe"
+)
+
+// Benchmarks report bandwidth with b.SetBytes (MB/s column, 1 MB = 1e6 B) and, for GEMM,
+// a GMAC/s metric. Run all of them in one go so ratios come from one machine state:
+//
+//	go test -run '^$' -bench . -benchtime 20x ./runtime/kernels
+//
+// The GEMV benchmarks rotate over weight matrices cut from one 1 GiB buffer so each call
+// reads its matrix from DRAM, as a decode step does (the 7.5 GB of an 8B int8 model cannot
+// stay in any cache; this machine's L3 holds 260 MiB).
+
+const bigBuf = 1 << 30
+
+var (
+	bigOnce sync.Once
+	big     []int8
+)
+
+func bigBuffer() []int8 {
+	bigOnce.Do(func() {
+		big = make([]int8, bigBuf)
+		r := rand.New(rand.NewPCG(11, 12))
+		u := unsafe.Slice((*uint64)(unsafe.Pointer(&big[0])), bigBuf/8)
+		for i := range u {
+			u[i] = r.Uint64()
+		}
+	})
+	return big
+}
+
+// parallelRows splits [0, rows) into g contiguous ranges and runs f on each concurrently,
+// as the runtime does.
+func parallelRows(rows, g int, f func(r0, r1 int)) {
+	if g == 1 {
+		f(0, rows)
+		return
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < g; i++ {
+		r0, r1 := rows*i/g, rows*(i+1)/g
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(r0, r1)
+		}()
+	}
+	wg.Wait()
+}
+
+func BenchmarkMemRead(b *testing.B) {
+	buf := bigBuffer()
+	for _, g := range []int{1, 2} {
+		b.Run(fmt.Sprintf("1GiB/threads=%d", g), func(b *testing.B) {
+			b.SetBytes(bigBuf)
+			var sink uint64
+			var mu sync.Mutex
+			for i := 0; i < b.N; i++ {
+				parallelRows(bigBuf/128, g, func(r0, r1 int) {
+					s := memReadSum(buf[r0*128 : r1*128])
+					mu.Lock()
+					sink += s
+					mu.Unlock()
+				})
+			}
+			_ = sink
+		})
+	}
+}
+
+func forEachBenchISA(b *testing.B, f func(b *testing.B)) {
+	for _, l := range ISAs() {
+		b.Run(l.String(), func(b *testing.B) {
+			prev, _ := SetISA(l)
+			defer SetISA(prev)
+			f(b)
+		})
+	}
+}
+
+func BenchmarkGemvInt8(b *testing.B) {
+	buf := bigBuffer()
+	for _, shape := range [][2]int{{14336, 4096}, {4096, 14336}} {
+		rows, cols := shape[0], shape[1]
+		nmat := bigBuf / (rows * cols)
+		x := randInt8(rand.New(rand.NewPCG(1, 1)), cols, "random")
+		dst := make([]int32, rows)
+		comp := make([]int32, rows*nmat)
+		for m := 0; m < nmat; m++ {
+			RowSumsInt8(comp[m*rows:(m+1)*rows], buf[m*rows*cols:(m+1)*rows*cols], rows, cols)
+		}
+		for _, withComp := range []bool{false, true} {
+			for _, g := range []int{1, 2} {
+				name := fmt.Sprintf("%dx%d/comp=%v/threads=%d", rows, cols, withComp, g)
+				b.Run(name, func(b *testing.B) {
+					forEachBenchISA(b, func(b *testing.B) {
+						if CurrentISA() == Generic && (withComp || g == 1) {
+							b.Skip("generic: one configuration is enough")
+						}
+						b.SetBytes(int64(rows * cols))
+						for i := 0; i < b.N; i++ {
+							m := i % nmat
+							w := buf[m*rows*cols : (m+1)*rows*cols]
+							c := comp[m*rows : (m+1)*rows]
+							parallelRows(rows, g, func(r0, r1 int) {
+								if withComp {
+									GemvInt8Comp(dst[r0:r1], w[r0*cols:r1*cols], r1-r0, cols, x, c[r0:r1])
+								} else {
+									GemvInt8(dst[r0:r1], w[r0*cols:r1*cols], r1-r0, cols, x)
+								}
+							})
+						}
+					})
+				})
+			}
+		}
+	}
+}
+
+func BenchmarkGemmInt8(b *testing.B) {
+	const n = 128
+	for _, shape := range [][2]int{{4096, 4096}, {14336, 4096}, {4096, 14336}} {
+		rows, cols := shape[0], shape[1]
+		r := rand.New(rand.NewPCG(2, 2))
+		w, x := randInt8(r, rows*cols, "random"), randInt8(r, n*cols, "random")
+		comp := make([]int32, rows)
+		RowSumsInt8(comp, w, rows, cols)
+		dst := make([]int32, n*rows)
+		for _, withComp := range []bool{false, true} {
+			for _, g := range []int{1, 2} {
+				name := fmt.Sprintf("%dx%d/n=%d/comp=%v/threads=%d", rows, cols, n, withComp, g)
+				b.Run(name, func(b *testing.B) {
+					forEachBenchISA(b, func(b *testing.B) {
+						if CurrentISA() == Generic {
+							b.Skip("generic GEMM is too slow to be worth timing here")
+						}
+						for i := 0; i < b.N; i++ {
+							parallelRows(rows, g, func(r0, r1 int) {
+								if withComp {
+									GemmInt8Comp(dst[r0:], rows, w[r0*cols:r1*cols], r1-r0, cols, x, n, comp[r0:r1])
+								} else {
+									GemmInt8Stride(dst[r0:], rows, w[r0*cols:r1*cols], r1-r0, cols, x, n)
+								}
+							})
+						}
+						macs := float64(rows) * float64(cols) * n * float64(b.N)
+						b.ReportMetric(macs/b.Elapsed().Seconds()/1e9, "GMAC/s")
+					})
+				})
+			}
+		}
+	}
+}
+
+func memReadSumGo(p []int8) uint64 {
+	var s uint64
+	for _, v := range p {
+		s += uint64(uint8(v))
+	}
+	return s
+}
