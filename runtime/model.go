@@ -1,0 +1,331 @@
+package runtime
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	goruntime "runtime"
+
+	"github.com/ct2go/ct2go/format/ct2"
+	"github.com/ct2go/ct2go/runtime/kernels"
+)
+
+// Options configure Load.
+type Options struct {
+	Compute Compute
+	// Threads is the number of goroutines that split each matrix product by
+	// output rows (and attention by heads); <= 0 means runtime.NumCPU().
+	Threads int
+}
+
+type layer struct {
+	attnNorm, ffnNorm []float32
+	qkv, out          *matrix // self_attention/linear_0, linear_1
+	gate, up, down    *matrix // ffn/linear_0 (SiLU), linear_0_noact, linear_1
+}
+
+// Model is a loaded CTranslate2 Llama decoder. It is safe for concurrent use
+// by several Sessions (weights are read-only), but each Session is not.
+type Model struct {
+	cfg     Config
+	dir     string
+	mapped  *ct2.Mapped
+	vocab   []string
+	embed   *matrix
+	layers  []layer
+	norm    []float32
+	proj    *matrix
+	rope    *ropeTable
+	pool    *pool
+	threads int
+}
+
+// Load opens a CTranslate2 model directory (model.bin, config.json,
+// vocabulary.json). model.bin is memory-mapped; weights are not copied.
+func Load(dir string, opts Options) (*Model, error) {
+	path := filepath.Join(dir, "model.bin")
+	mp, err := ct2.Map(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := build(mp, dir, path, opts)
+	if err != nil {
+		mp.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+func build(mp *ct2.Mapped, dir, path string, opts Options) (*Model, error) {
+	cfg := Config{Spec: mp.Spec, Revision: mp.Revision}
+	// Only the decoder-only spec (transformer_spec.py:744) is a language model CT2's Generator runs.
+	if mp.Spec != "TransformerDecoderSpec" {
+		return nil, fmt.Errorf("%s: %w: spec %q, want TransformerDecoderSpec (a decoder-only language model)", path, ErrUnsupported, mp.Spec)
+	}
+	nLayers, err := checkNames(mp, path)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Layers = nLayers
+	s := scalars{m: mp, path: path}
+
+	// Decoder flags with CT2's defaults (layers/transformer.cc:486-530).
+	if on, err := s.flag("decoder/alibi", false); err != nil {
+		return nil, err
+	} else if on {
+		return nil, fmt.Errorf("%s: %w: decoder/alibi is set (ALiBi attention is not Llama)", path, ErrUnsupported)
+	}
+	if pre, err := s.flag("decoder/pre_norm", true); err != nil {
+		return nil, err
+	} else if !pre {
+		return nil, fmt.Errorf("%s: %w: decoder/pre_norm is 0 (post-norm is not Llama)", path, ErrUnsupported)
+	}
+	// activation defaults to ReLU (0) when absent; Llama needs SWISH (2, common_spec.py:7-16).
+	if act, _, err := s.int("decoder/activation", 0); err != nil {
+		return nil, err
+	} else if act != 2 {
+		return nil, fmt.Errorf("%s: %w: decoder/activation = %d, want 2 (SiLU/SWISH gated FFN)", path, ErrUnsupported, act)
+	}
+	for _, f := range []string{"decoder/scale_embeddings", "decoder/start_from_zero_embedding"} {
+		if on, err := s.flag(f, false); err != nil {
+			return nil, err
+		} else if on {
+			return nil, fmt.Errorf("%s: %w: %s is set (Llama uses plain embeddings)", path, ErrUnsupported, f)
+		}
+	}
+	for _, f := range []string{"decoder/sliding_window", "decoder/final_logit_softcapping"} {
+		if x, _, err := s.get(f); err != nil {
+			return nil, err
+		} else if x != 0 {
+			return nil, fmt.Errorf("%s: %w: %s = %v is not supported", path, ErrUnsupported, f, x)
+		}
+	}
+	if cfg.Heads, _, err = s.int("decoder/num_heads", 8); err != nil {
+		return nil, err
+	}
+	if cfg.Heads <= 0 {
+		return nil, fmt.Errorf("%s: decoder/num_heads = %d", path, cfg.Heads)
+	}
+
+	// Shapes from the embeddings and the first layer; every layer is checked against them.
+	ev, ok := mp.Lookup("decoder/embeddings/weight")
+	if !ok {
+		return nil, fmt.Errorf("%s: missing variable decoder/embeddings/weight", path)
+	}
+	if len(ev.Shape) != 2 || ev.Shape[0] <= 0 || ev.Shape[1] <= 0 {
+		return nil, fmt.Errorf("%s: variable decoder/embeddings/weight has shape %v, want [vocab, hidden]", path, ev.Shape)
+	}
+	cfg.Vocab, cfg.Hidden = ev.Shape[0], ev.Shape[1]
+	H := cfg.Hidden
+	ov, ok := mp.Lookup("decoder/layer_0/self_attention/linear_1/weight")
+	if !ok {
+		return nil, fmt.Errorf("%s: missing variable decoder/layer_0/self_attention/linear_1/weight", path)
+	}
+	if len(ov.Shape) != 2 || ov.Shape[0] != H {
+		return nil, fmt.Errorf("%s: variable decoder/layer_0/self_attention/linear_1/weight has shape %v, want [%d, heads*head_dim]", path, ov.Shape, H)
+	}
+	fv, ok := mp.Lookup("decoder/layer_0/ffn/linear_0/weight")
+	if !ok {
+		return nil, fmt.Errorf("%s: missing variable decoder/layer_0/ffn/linear_0/weight", path)
+	}
+	if len(fv.Shape) != 2 || fv.Shape[0] <= 0 {
+		return nil, fmt.Errorf("%s: variable decoder/layer_0/ffn/linear_0/weight has shape %v, want [inter, %d]", path, fv.Shape, H)
+	}
+	cfg.Inter = fv.Shape[0]
+	if err := readConfigJSON(dir, &cfg); err != nil {
+		return nil, err
+	}
+
+	m := &Model{cfg: cfg, dir: dir, mapped: mp}
+	var rp0 rotaryParams
+	for i := 0; i < nLayers; i++ {
+		sc := fmt.Sprintf("decoder/layer_%d/self_attention", i)
+		// d_model = linear_1 output size; d_head = head_dim or d_model/num_heads (attention_layer.cc:118-121).
+		hd, _, err := s.int(sc+"/head_dim", H/cfg.Heads)
+		if err != nil {
+			return nil, err
+		}
+		if hd <= 0 || hd%2 != 0 {
+			return nil, fmt.Errorf("%s: head dimension %d (from %s/head_dim or hidden/num_heads) must be positive and even", path, hd, sc)
+		}
+		kv, _, err := s.int(sc+"/num_heads_kv", cfg.Heads)
+		if err != nil {
+			return nil, err
+		}
+		if kv <= 0 || cfg.Heads%kv != 0 {
+			return nil, fmt.Errorf("%s: %s/num_heads_kv = %d does not divide decoder/num_heads = %d", path, sc, kv, cfg.Heads)
+		}
+		if mq, err := s.flag(sc+"/multi_query", false); err != nil {
+			return nil, err
+		} else if mq {
+			kv = 1
+		}
+		if x, _, err := s.get(sc + "/sliding_window"); err != nil {
+			return nil, err
+		} else if x != 0 {
+			return nil, fmt.Errorf("%s: %w: %s/sliding_window = %v", path, ErrUnsupported, sc, x)
+		}
+		qs, _, err := s.float(sc+"/queries_scale", float32(1/math.Sqrt(float64(float32(hd)))))
+		if err != nil {
+			return nil, err
+		}
+		rp, ok, err := readRotary(s, sc)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("%s: %w: missing variable %s/rotary_dim (no rotary embeddings: not a Llama model)", path, ErrUnsupported, sc)
+		}
+		if rp.interleave {
+			return nil, fmt.Errorf("%s: %w: %s/rotary_interleave is set (only the non-interleaved half-split rotary of Llama is supported)", path, ErrUnsupported, sc)
+		}
+		if rp.dim != 0 && rp.dim != hd {
+			return nil, fmt.Errorf("%s: %w: %s/rotary_dim = %d (partial rotary; only 0 = full head dim %d is supported)", path, ErrUnsupported, sc, rp.dim, hd)
+		}
+		switch rp.scalingType {
+		case RotaryScalingNone, RotaryScalingLlama3:
+		default:
+			return nil, fmt.Errorf("%s: %w: %s/rotary_scaling_type = %d (supported: none, 2 = llama3)", path, ErrUnsupported, sc, rp.scalingType)
+		}
+		// With both set and no llama3 type, CT2 rescales sin/cos (attention_layer.cc:325-336).
+		if rp.scalingType != RotaryScalingLlama3 && rp.originalMaxPos != 0 && rp.maxPos != 0 {
+			return nil, fmt.Errorf("%s: %w: %s/max_position_embeddings with original_max_position_embeddings (su-style sin/cos scaling)", path, ErrUnsupported, sc)
+		}
+		rp.dim = hd
+		if i == 0 {
+			rp0 = rp
+			cfg.HeadDim, cfg.KVHeads, cfg.QueriesScale = hd, kv, qs
+		} else {
+			if rp != rp0 {
+				return nil, fmt.Errorf("%s: %w: rotary scalars of %s differ from layer 0", path, ErrUnsupported, sc)
+			}
+			if hd != cfg.HeadDim || kv != cfg.KVHeads || qs != cfg.QueriesScale {
+				return nil, fmt.Errorf("%s: %w: %s has head_dim %d / num_heads_kv %d, layer 0 has %d / %d", path, ErrUnsupported, sc, hd, kv, cfg.HeadDim, cfg.KVHeads)
+			}
+		}
+	}
+	cfg.RotaryBase = rp0.base
+	cfg.RotaryScalingType = rp0.scalingType
+	cfg.RotaryScalingFactor = rp0.scalingFactor
+	cfg.RotaryLowFreqFactor, cfg.RotaryHighFreqFactor = rp0.lowFreq, rp0.highFreq
+	cfg.OriginalMaxPositionEmbeddings = rp0.originalMaxPos
+	cfg.Llama3ScalarsMissing = rp0.scalingType == RotaryScalingLlama3 && (!rp0.hasFactor || !rp0.hasOrigin)
+	if ov.Shape[1] != cfg.Heads*cfg.HeadDim {
+		return nil, fmt.Errorf("%s: variable decoder/layer_0/self_attention/linear_1/weight has shape %v, want [%d %d] (num_heads %d x head_dim %d)", path, ov.Shape, H, cfg.Heads*cfg.HeadDim, cfg.Heads, cfg.HeadDim)
+	}
+
+	nQKV := (cfg.Heads + 2*cfg.KVHeads) * cfg.HeadDim
+	m.layers = make([]layer, nLayers)
+	for i := range m.layers {
+		l := &m.layers[i]
+		p := fmt.Sprintf("decoder/layer_%d/", i)
+		if l.attnNorm, err = loadVector(mp, path, p+"self_attention/layer_norm/gamma", H); err != nil {
+			return nil, err
+		}
+		if l.ffnNorm, err = loadVector(mp, path, p+"ffn/layer_norm/gamma", H); err != nil {
+			return nil, err
+		}
+		if l.qkv, err = loadMatrix(mp, path, p+"self_attention/linear_0/weight", nQKV, H); err != nil {
+			return nil, err
+		}
+		if l.out, err = loadMatrix(mp, path, p+"self_attention/linear_1/weight", H, cfg.Heads*cfg.HeadDim); err != nil {
+			return nil, err
+		}
+		if l.gate, err = loadMatrix(mp, path, p+"ffn/linear_0/weight", cfg.Inter, H); err != nil {
+			return nil, err
+		}
+		if l.up, err = loadMatrix(mp, path, p+"ffn/linear_0_noact/weight", cfg.Inter, H); err != nil {
+			return nil, err
+		}
+		if l.down, err = loadMatrix(mp, path, p+"ffn/linear_1/weight", H, cfg.Inter); err != nil {
+			return nil, err
+		}
+	}
+	if m.norm, err = loadVector(mp, path, "decoder/layer_norm/gamma", H); err != nil {
+		return nil, err
+	}
+	if m.embed, err = loadMatrix(mp, path, "decoder/embeddings/weight", cfg.Vocab, H); err != nil {
+		return nil, err
+	}
+	if m.proj, err = loadMatrix(mp, path, "decoder/projection/weight", cfg.Vocab, H); err != nil {
+		return nil, err
+	}
+	cfg.WeightDType = m.proj.dtype
+
+	// Compute type resolution on CPU (types.cc:156-295, ctranslate2-runtime.md §2).
+	switch opts.Compute {
+	case ComputeDefault:
+		if cfg.WeightDType == ct2.Int8 || cfg.WeightDType == ct2.Int16 {
+			cfg.Compute = ComputeInt8
+		} else {
+			cfg.Compute = ComputeFloat32
+		}
+	case ComputeFloat32, ComputeInt8:
+		cfg.Compute = opts.Compute
+	default:
+		return nil, fmt.Errorf("unknown compute type %v", opts.Compute)
+	}
+	if m.vocab, err = readVocabulary(dir, cfg.Vocab); err != nil {
+		return nil, err
+	}
+
+	m.threads = opts.Threads
+	if m.threads <= 0 {
+		m.threads = goruntime.NumCPU()
+	}
+	m.pool = newPool(m.threads)
+
+	if cfg.Compute == ComputeInt8 {
+		// Every linear becomes int8 (model.cc ensure_dtype); the embeddings stay as
+		// stored and are quantized per looked-up row, which gives the same values.
+		mats := m.linears()
+		m.pool.run(len(mats), func(_, lo, hi int) {
+			for _, w := range mats[lo:hi] {
+				w.toInt8()
+				w.comp = make([]int32, w.rows)
+				kernels.RowSumsInt8(w.comp, w.i8, w.rows, w.cols)
+			}
+		})
+	}
+	m.rope = newRopeTable(rp0, cfg.HeadDim)
+	m.cfg = cfg
+	return m, nil
+}
+
+// linears lists every matrix a forward pass multiplies by, projection last.
+func (m *Model) linears() []*matrix {
+	var out []*matrix
+	for i := range m.layers {
+		l := &m.layers[i]
+		out = append(out, l.qkv, l.out, l.gate, l.up, l.down)
+	}
+	return append(out, m.proj)
+}
+
+// Config returns what Load read and resolved.
+func (m *Model) Config() Config { return m.cfg }
+
+// VocabSize is the number of logits per position.
+func (m *Model) VocabSize() int { return m.cfg.Vocab }
+
+// Vocabulary returns the tokens of vocabulary.json (index = id). Do not modify.
+func (m *Model) Vocabulary() []string { return m.vocab }
+
+// Threads is the worker count in use.
+func (m *Model) Threads() int { return m.threads }
+
+// WeightBytesPerToken is the number of weight bytes one decode step reads:
+// every linear (with its scales) plus one embedding row.
+func (m *Model) WeightBytesPerToken() int64 {
+	var n int64
+	for _, w := range m.linears() {
+		n += w.bytes()
+	}
+	return n + int64(m.cfg.Hidden*m.embed.dtype.Size())
+}
+
+// Close unmaps model.bin; the Model and its Sessions must not be used after.
+func (m *Model) Close() error {
+	m.pool.close()
+	return m.mapped.Close()
+}

@@ -1,0 +1,335 @@
+package runtime
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/ct2go/ct2go/format/ct2"
+	"github.com/ct2go/ct2go/runtime/kernels"
+)
+
+// Session is one sequence being decoded: it owns the KV cache and scratch
+// buffers. Not safe for concurrent use; use one Session per goroutine.
+type Session struct {
+	m      *Model
+	maxLen int
+	pos    int
+	kc, vc [][]float32 // per layer [maxLen][nKV*hd], keys after rotary
+
+	// scratch, grown on demand by the token count of a call
+	x, xn, qkv, ctx, tmp, gate, up []float32
+	xq                             []int8
+	xs                             []float32
+	acc                            []int32
+	wbuf                           [][]float32 // per worker: dequantized weight rows (float32 path)
+	scores                         [][]float32 // per worker: attention scores [maxLen]
+	embQ                           []int8
+}
+
+// NewSession allocates a KV cache for up to maxLen positions
+// (2 x layers x maxLen x nKV x hd float32).
+func (m *Model) NewSession(maxLen int) *Session {
+	if maxLen < 1 {
+		maxLen = 1
+	}
+	c := &m.cfg
+	s := &Session{m: m, maxLen: maxLen}
+	kvw := c.KVHeads * c.HeadDim
+	s.kc = make([][]float32, c.Layers)
+	s.vc = make([][]float32, c.Layers)
+	for i := range s.kc {
+		s.kc[i] = make([]float32, maxLen*kvw)
+		s.vc[i] = make([]float32, maxLen*kvw)
+	}
+	s.wbuf = make([][]float32, m.threads)
+	s.scores = make([][]float32, m.threads)
+	for i := range s.scores {
+		s.scores[i] = make([]float32, maxLen)
+	}
+	s.embQ = make([]int8, c.Hidden)
+	m.rope.ensure(maxLen)
+	return s
+}
+
+// Pos is the number of positions already in the cache.
+func (s *Session) Pos() int { return s.pos }
+
+// MaxLen is the cache capacity given to NewSession.
+func (s *Session) MaxLen() int { return s.maxLen }
+
+// Reset empties the cache (the buffers are kept).
+func (s *Session) Reset() { s.pos = 0 }
+
+// Prefill runs ids through the model at the current position (normally 0)
+// in one batched pass: each matrix is one GEMM over all tokens. It returns
+// the logits of every new position ([T][V]) when allPositions, else only of
+// the last one ([1][V]).
+func (s *Session) Prefill(ids []int, allPositions bool) ([][]float32, error) {
+	return s.forward(ids, allPositions)
+}
+
+// Step feeds one token and returns the logits of its position.
+func (s *Session) Step(id int) ([]float32, error) {
+	out, err := s.forward([]int{id}, false)
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+func grow[T any](b []T, n int) []T {
+	if cap(b) < n {
+		return make([]T, n)
+	}
+	return b[:n]
+}
+
+func (s *Session) forward(ids []int, all bool) ([][]float32, error) {
+	m := s.m
+	c := &m.cfg
+	T := len(ids)
+	if T == 0 {
+		return nil, fmt.Errorf("no tokens to run")
+	}
+	if s.pos+T > s.maxLen {
+		return nil, fmt.Errorf("sequence of %d positions exceeds the session's maximum length %d", s.pos+T, s.maxLen)
+	}
+	for _, id := range ids {
+		if id < 0 || id >= c.Vocab {
+			return nil, fmt.Errorf("token id %d out of range [0, %d)", id, c.Vocab)
+		}
+	}
+	H := c.Hidden
+	nQ := c.Heads * c.HeadDim
+	nQKV := nQ + 2*c.KVHeads*c.HeadDim
+	s.x = grow(s.x, T*H)
+	s.xn = grow(s.xn, T*H)
+	s.tmp = grow(s.tmp, T*H)
+	s.qkv = grow(s.qkv, T*nQKV)
+	s.ctx = grow(s.ctx, T*nQ)
+	s.gate = grow(s.gate, T*c.Inter)
+	s.up = grow(s.up, T*c.Inter)
+
+	// Embeddings (CT2 Embeddings::operator(): gather, then dequantize for int8).
+	for t, id := range ids {
+		row := s.x[t*H : (t+1)*H]
+		if c.Compute == ComputeInt8 {
+			m.embed.rowInt8Dequant(row, id, s.embQ)
+		} else {
+			m.embed.rowF32(row, id)
+		}
+	}
+
+	for li := range m.layers {
+		l := &m.layers[li]
+		// Self-attention block: x += linear_1(attn(linear_0(rmsnorm(x)))).
+		for t := 0; t < T; t++ {
+			rmsNorm(s.xn[t*H:(t+1)*H], s.x[t*H:(t+1)*H], l.attnNorm, c.Epsilon)
+		}
+		s.linear(l.qkv, s.xn, T, s.qkv, false)
+		s.attention(li, T)
+		s.linear(l.out, s.ctx, T, s.tmp, false)
+		addInto(s.x, s.tmp)
+
+		// FFN block: x += linear_1(silu(linear_0(h)) * linear_0_noact(h)), h = rmsnorm(x).
+		for t := 0; t < T; t++ {
+			rmsNorm(s.xn[t*H:(t+1)*H], s.x[t*H:(t+1)*H], l.ffnNorm, c.Epsilon)
+		}
+		s.linear(l.gate, s.xn, T, s.gate, true)
+		s.linear(l.up, s.xn, T, s.up, false)
+		for i, u := range s.up {
+			s.gate[i] = u * s.gate[i]
+		}
+		s.linear(l.down, s.gate, T, s.tmp, false)
+		addInto(s.x, s.tmp)
+	}
+	s.pos += T
+
+	// Final norm and lm_head, only for the positions asked for.
+	first := 0
+	if !all {
+		first = T - 1
+	}
+	n := T - first
+	for t := first; t < T; t++ {
+		rmsNorm(s.xn[(t-first)*H:(t-first+1)*H], s.x[t*H:(t+1)*H], m.norm, c.Epsilon)
+	}
+	V := c.Vocab
+	flat := make([]float32, n*V)
+	s.linear(m.proj, s.xn[:n*H], n, flat, false)
+	out := make([][]float32, n)
+	for i := range out {
+		out[i] = flat[i*V : (i+1)*V : (i+1)*V]
+	}
+	return out, nil
+}
+
+func addInto(dst, src []float32) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] += src[i]
+	}
+}
+
+// rmsNorm is CTranslate2's rms_norm kernel (kernels.cc:544-573):
+// inv = 1/sqrt(sum(x^2)/n + eps) in float32; y = x*inv*gamma.
+func rmsNorm(dst, x, gamma []float32, eps float32) {
+	var ss float32
+	for _, v := range x {
+		ss += v * v
+	}
+	inv := 1 / float32(math.Sqrt(float64(ss/float32(len(x))+eps)))
+	gamma = gamma[:len(x)]
+	dst = dst[:len(x)]
+	for j, v := range x {
+		dst[j] = float32(v*inv) * gamma[j]
+	}
+}
+
+// silu is CTranslate2's swish_func: x / (1 + exp(-x)) in float32.
+func silu(v []float32) {
+	for i, x := range v {
+		e := float32(math.Exp(float64(-x)))
+		v[i] = x / (1 + e)
+	}
+}
+
+// rowBlock is the number of weight rows the float32 path widens at once for
+// non-float32 storage: a few KB per worker, reused for every token.
+func rowBlock(cols int) int { return max(4, 32768/max(cols, 1)) }
+
+// linear computes out[t*rows+r] = (x[t] · w[r]) for t < n, with SiLU fused
+// into the epilogue when act (ffn/linear_0). Rows are split across workers;
+// each weight row is read once per call and used for all n tokens.
+func (s *Session) linear(w *matrix, x []float32, n int, out []float32, act bool) {
+	m := s.m
+	rows, cols := w.rows, w.cols
+	if m.cfg.Compute == ComputeInt8 {
+		// Dynamic per-token quantization (common.cc:339-400).
+		s.xq = grow(s.xq, n*cols)
+		s.xs = grow(s.xs, n)
+		for t := 0; t < n; t++ {
+			s.xs[t] = kernels.QuantizeRowInt8(s.xq[t*cols:(t+1)*cols], x[t*cols:(t+1)*cols])
+		}
+		s.acc = grow(s.acc, n*rows)
+		xq, xs, acc := s.xq, s.xs, s.acc
+		m.pool.runAligned(rows, 16, func(_, lo, hi int) {
+			wr := w.i8[lo*cols : hi*cols]
+			if n == 1 {
+				kernels.GemvInt8Comp(acc[lo:hi], wr, hi-lo, cols, xq, w.comp[lo:hi])
+			} else {
+				kernels.GemmInt8Comp(acc[lo:], rows, wr, hi-lo, cols, xq, n, w.comp[lo:hi])
+			}
+			for t := 0; t < n; t++ {
+				o := out[t*rows+lo : t*rows+hi]
+				kernels.DequantRowInt32(o, acc[t*rows+lo:t*rows+hi], xs[t], w.scale[lo:hi])
+				if act {
+					silu(o)
+				}
+			}
+		})
+		return
+	}
+	m.pool.runAligned(rows, 16, func(wk, lo, hi int) {
+		if w.dtype == ct2.Float32 {
+			mulF32(out, rows, w.f32[lo*cols:hi*cols], lo, hi-lo, cols, x, n)
+		} else {
+			b := rowBlock(cols)
+			buf := grow(s.wbuf[wk], b*cols)
+			s.wbuf[wk] = buf
+			for r0 := lo; r0 < hi; r0 += b {
+				nb := min(b, hi-r0)
+				for r := 0; r < nb; r++ {
+					w.rowF32(buf[r*cols:(r+1)*cols], r0+r)
+				}
+				mulF32(out, rows, buf[:nb*cols], r0, nb, cols, x, n)
+			}
+		}
+		if act {
+			for t := 0; t < n; t++ {
+				silu(out[t*rows+lo : t*rows+hi])
+			}
+		}
+	})
+}
+
+// mulF32 writes rows [r0, r0+nr) of out ([n, ld]) from the weight block wb.
+func mulF32(out []float32, ld int, wb []float32, r0, nr, cols int, x []float32, n int) {
+	if n == 1 {
+		kernels.GemvF32(out[r0:r0+nr], wb, nr, cols, x)
+		return
+	}
+	kernels.GemmF32Stride(out[r0:], ld, wb, nr, cols, x, n)
+}
+
+// attention applies rotary to the new queries/keys, appends keys/values to
+// the cache and computes causal grouped-query attention into s.ctx
+// (attention.cc dot_product_attention: scores = (q·k)*queries_scale, softmax
+// in float32 over the visible positions, context = P·V).
+func (s *Session) attention(li, T int) {
+	m := s.m
+	c := &m.cfg
+	hd, nH, nKV := c.HeadDim, c.Heads, c.KVHeads
+	nQ := nH * hd
+	kvw := nKV * hd
+	nQKV := nQ + 2*kvw
+	p0 := s.pos
+	kc, vc := s.kc[li], s.vc[li]
+	for t := 0; t < T; t++ {
+		row := s.qkv[t*nQKV : (t+1)*nQKV]
+		cos, sin := m.rope.at(p0 + t)
+		for h := 0; h < nH; h++ {
+			ropeApply(row[h*hd:(h+1)*hd], cos, sin)
+		}
+		for h := 0; h < nKV; h++ {
+			ropeApply(row[nQ+h*hd:nQ+(h+1)*hd], cos, sin)
+		}
+		copy(kc[(p0+t)*kvw:(p0+t+1)*kvw], row[nQ:nQ+kvw])
+		copy(vc[(p0+t)*kvw:(p0+t+1)*kvw], row[nQ+kvw:nQKV])
+	}
+	group := nH / nKV
+	qs := c.QueriesScale
+	m.pool.run(T*nH, func(wk, lo, hi int) {
+		sc := s.scores[wk]
+		for it := lo; it < hi; it++ {
+			t, h := it/nH, it%nH
+			q := s.qkv[t*nQKV+h*hd : t*nQKV+(h+1)*hd]
+			kvh := h / group // replicate_heads: query head h reads KV head h/group
+			L := p0 + t + 1
+			for j := 0; j < L; j++ {
+				sc[j] = kernels.DotF32(q, kc[j*kvw+kvh*hd:j*kvw+(kvh+1)*hd]) * qs
+			}
+			softmax(sc[:L])
+			o := s.ctx[t*nQ+h*hd : t*nQ+(h+1)*hd]
+			clear(o)
+			for j := 0; j < L; j++ {
+				p := sc[j]
+				v := vc[j*kvw+kvh*hd : j*kvw+(kvh+1)*hd]
+				for d := range o {
+					o[d] += p * v[d]
+				}
+			}
+		}
+	})
+}
+
+// softmax is CTranslate2's float32 softmax (kernels.cc:403-452):
+// y = exp(x - max); y *= 1/sum(y).
+func softmax(x []float32) {
+	mx := x[0]
+	for _, v := range x[1:] {
+		if v > mx {
+			mx = v
+		}
+	}
+	var sum float32
+	for i, v := range x {
+		e := float32(math.Exp(float64(v - mx)))
+		x[i] = e
+		sum += e
+	}
+	inv := 1 / sum
+	for i := range x {
+		x[i] *= inv
+	}
+}
