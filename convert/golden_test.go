@@ -1,0 +1,118 @@
+package convert
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ct2go/ct2go/format/ct2"
+	"github.com/ct2go/ct2go/internal/testfix"
+)
+
+type manifest struct {
+	FilesSHA256 map[string]string `json:"files_sha256"`
+	ModelBin    struct {
+		Variables []struct {
+			Name   string `json:"name"`
+			DType  string `json:"dtype"`
+			Shape  []int  `json:"shape"`
+			NBytes int64  `json:"nbytes"`
+			SHA256 string `json:"sha256"`
+		} `json:"variables"`
+		Aliases [][]string `json:"aliases"`
+	} `json:"model_bin"`
+}
+
+func readManifest(t *testing.T, mode, q string) manifest {
+	t.Helper()
+	raw, err := os.ReadFile(testfix.Path(t, "golden", mode, q, "MANIFEST.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func fileSHA(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// compareGolden checks the three files of out against a MANIFEST and, on a
+// model.bin mismatch, names the differing variables.
+func compareGolden(t *testing.T, out string, m manifest) {
+	t.Helper()
+	for _, f := range []string{"model.bin", "config.json", "vocabulary.json"} {
+		if got := fileSHA(t, filepath.Join(out, f)); got != m.FilesSHA256[f] {
+			t.Errorf("%s sha256 %s, want %s", f, got, m.FilesSHA256[f])
+		}
+	}
+	if t.Failed() {
+		diffVariables(t, filepath.Join(out, "model.bin"), m)
+	}
+}
+
+func diffVariables(t *testing.T, path string, m manifest) {
+	t.Helper()
+	mm, err := ct2.Map(path)
+	if err != nil {
+		t.Errorf("read back %s: %v", path, err)
+		return
+	}
+	defer mm.Close()
+	want := map[string]int{}
+	for i, v := range m.ModelBin.Variables {
+		want[v.Name] = i
+	}
+	shown := 0
+	for i := range mm.Variables {
+		v := &mm.Variables[i]
+		j, ok := want[v.Name]
+		if !ok {
+			t.Errorf("  extra variable %s", v.Name)
+			continue
+		}
+		delete(want, v.Name)
+		w := m.ModelBin.Variables[j]
+		s := sha256.Sum256(mm.Bytes(v))
+		if v.DType.String() != w.DType || hex.EncodeToString(s[:]) != w.SHA256 || !equalShape(v.Shape, w.Shape) {
+			if shown++; shown <= 12 {
+				t.Errorf("  variable %s: %s %v differs from golden %s %v", v.Name, v.DType, v.Shape, w.DType, w.Shape)
+			}
+		}
+	}
+	for name := range want {
+		t.Errorf("  missing variable %s", name)
+	}
+}
+
+// TestGoldenTinyMllama converts the fixture with every type in both modes
+// and compares sha256 of model.bin, config.json and vocabulary.json with the
+// goldens made by CTranslate2 4.8.1's converter code.
+func TestGoldenTinyMllama(t *testing.T) {
+	in := testfix.Path(t, "tiny-mllama")
+	for _, mode := range []string{"ct2go", "ct2-compat"} {
+		for _, q := range Quantizations {
+			t.Run(mode+"/"+q, func(t *testing.T) {
+				m := readManifest(t, mode, q)
+				out := filepath.Join(t.TempDir(), "out")
+				if _, err := Convert(context.Background(), in, out, Options{Quantization: q, Compat: mode == "ct2-compat"}); err != nil {
+					t.Fatal(err)
+				}
+				compareGolden(t, out, m)
+			})
+		}
+	}
+}

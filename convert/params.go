@@ -1,0 +1,160 @@
+package convert
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/ct2go/ct2go/format/ct2"
+	"github.com/ct2go/ct2go/format/hf"
+)
+
+// Quantizations lists the CTranslate2 weight types, in the converter's order.
+var Quantizations = []string{"int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float16", "bfloat16", "float32"}
+
+// quant describes what a quantization type does (model_spec.py _quantize).
+type quant struct {
+	name        string
+	weight      ct2.DType // dtype of quantizable weights
+	other       ct2.DType // dtype of other float variables (gammas, biases)
+	keepOther   bool      // int8: other float variables keep their loaded dtype
+	loadFloat16 bool      // ct2-transformers-converter loads with dtype=float16 (transformers.py:3663)
+}
+
+func parseQuant(s string) (quant, error) {
+	q := quant{name: s}
+	switch s {
+	case "int8":
+		q.weight, q.keepOther = ct2.Int8, true
+	case "int8_float32":
+		q.weight, q.other = ct2.Int8, ct2.Float32
+	case "int8_float16":
+		q.weight, q.other, q.loadFloat16 = ct2.Int8, ct2.Float16, true
+	case "int8_bfloat16":
+		q.weight, q.other = ct2.Int8, ct2.BFloat16
+	case "int16":
+		q.weight, q.other = ct2.Int16, ct2.Float32
+	case "float16":
+		q.weight, q.other, q.loadFloat16 = ct2.Float16, ct2.Float16, true
+	case "bfloat16":
+		q.weight, q.other = ct2.BFloat16, ct2.BFloat16
+	case "float32":
+		q.weight, q.other = ct2.Float32, ct2.Float32
+	default:
+		return q, fmt.Errorf("unknown quantization %q (supported: %s)", s, strings.Join(Quantizations, ", "))
+	}
+	return q, nil
+}
+
+// RoPE scaling types understood by CTranslate2 for Llama (transformers.py:42-47,
+// attention_spec.py RotaryScalingType). Su/longrope is Phi-3's and needs
+// tensors a Llama checkpoint does not have, so it is not offered here.
+const (
+	ropeNone   = ""
+	ropeLinear = "linear"
+	ropeLlama3 = "llama3"
+)
+
+// Params are the validated hyper-parameters of a Llama text model.
+type Params struct {
+	Hidden, Intermediate, Layers int
+	Heads, KVHeads, HeadDim      int
+	Vocab                        int
+	Eps                          float64
+	RopeTheta                    float64
+	Rope                         string // ropeNone, ropeLinear, ropeLlama3
+	RopeFactor                   float64
+	RopeLowFreq, RopeHighFreq    float64
+	RopeOriginalMax              int
+	Tied                         bool
+	AttnBias, MLPBias            bool
+	// LoadDType is config torch_dtype as transformers loads it: bfloat16,
+	// float16, float32 ("" or null loads float32 in transformers 4.x), or
+	// "auto" (keep each tensor's own dtype).
+	LoadDType string
+}
+
+// paramsFrom validates a text config and returns every problem at once.
+func paramsFrom(t *hf.TextConfig, torchDType string) (Params, []string) {
+	var probs []string
+	p := Params{
+		Hidden: t.HiddenSize, Intermediate: t.IntermediateSize, Layers: t.NumHiddenLayers,
+		Heads: t.NumAttentionHeads, KVHeads: t.KVHeads(), HeadDim: t.HeadDimOr(),
+		Vocab: t.VocabSize, Eps: t.RMSNormEps, RopeTheta: t.RopeThetaOr(10000),
+		AttnBias: t.AttentionBias, MLPBias: t.MLPBias, RopeFactor: 1,
+	}
+	if t.TieWordEmbeddings != nil {
+		p.Tied = *t.TieWordEmbeddings
+	}
+	for name, v := range map[string]int{"hidden_size": p.Hidden, "intermediate_size": p.Intermediate,
+		"num_hidden_layers": p.Layers, "num_attention_heads": p.Heads, "num_key_value_heads": p.KVHeads, "vocab_size": p.Vocab} {
+		if v <= 0 {
+			probs = append(probs, fmt.Sprintf("config: %s must be a positive integer (got %d)", name, v))
+		}
+	}
+	if p.Heads > 0 && p.KVHeads > 0 && p.Heads%p.KVHeads != 0 {
+		probs = append(probs, fmt.Sprintf("config: num_attention_heads %d is not a multiple of num_key_value_heads %d", p.Heads, p.KVHeads))
+	}
+	if p.HeadDim <= 0 {
+		probs = append(probs, "config: head_dim is not positive")
+	} else if t.HeadDim == nil && p.Heads > 0 && p.Hidden%p.Heads != 0 {
+		probs = append(probs, fmt.Sprintf("config: hidden_size %d is not divisible by num_attention_heads %d (and no head_dim)", p.Hidden, p.Heads))
+	}
+	if p.HeadDim%2 != 0 {
+		probs = append(probs, fmt.Sprintf("config: head_dim %d is odd; rotary embeddings need an even head dimension", p.HeadDim))
+	}
+	if !(p.Eps > 0) || math.IsInf(p.Eps, 0) {
+		probs = append(probs, fmt.Sprintf("config: rms_norm_eps must be positive (got %v)", p.Eps))
+	}
+	if !(p.RopeTheta > 0) || math.IsInf(p.RopeTheta, 0) {
+		probs = append(probs, fmt.Sprintf("config: rope_theta must be positive (got %v)", p.RopeTheta))
+	}
+	if t.HiddenAct != "" && t.HiddenAct != "silu" {
+		probs = append(probs, fmt.Sprintf("config: hidden_act %q is not supported (Llama uses silu)", t.HiddenAct))
+	}
+	if sc := t.Scaling(); sc != nil {
+		typ, _ := sc["rope_type"].(string)
+		if s, ok := sc["type"].(string); ok && s != "" {
+			typ = s
+		}
+		num := func(key string) (float64, bool) {
+			v, ok := hf.Number(sc[key])
+			return v, ok
+		}
+		if f, ok := num("factor"); ok {
+			p.RopeFactor = f
+		}
+		switch typ {
+		case "", "default":
+			// transformers 5 writes rope_parameters with rope_type "default" for plain RoPE.
+		case ropeLinear:
+			p.Rope = ropeLinear
+		case ropeLlama3:
+			p.Rope = ropeLlama3
+			var ok1, ok2, ok3 bool
+			p.RopeLowFreq, ok1 = num("low_freq_factor")
+			p.RopeHighFreq, ok2 = num("high_freq_factor")
+			var om float64
+			om, ok3 = num("original_max_position_embeddings")
+			p.RopeOriginalMax = int(om)
+			if !ok1 || !ok2 || !ok3 {
+				probs = append(probs, "config: rope_scaling llama3 needs low_freq_factor, high_freq_factor and original_max_position_embeddings")
+			}
+			if ok1 && ok2 && p.RopeHighFreq <= p.RopeLowFreq {
+				probs = append(probs, fmt.Sprintf("config: rope_scaling high_freq_factor %v must exceed low_freq_factor %v", p.RopeHighFreq, p.RopeLowFreq))
+			}
+		default:
+			probs = append(probs, fmt.Sprintf("config: rope_scaling type %q is not supported (supported: default, linear, llama3)", typ))
+		}
+		if p.Rope != ropeNone && !(p.RopeFactor > 0) {
+			probs = append(probs, fmt.Sprintf("config: rope_scaling factor must be positive (got %v)", p.RopeFactor))
+		}
+	}
+	switch torchDType {
+	case "bfloat16", "float16", "float32", "auto", "":
+		p.LoadDType = torchDType
+	default:
+		probs = append(probs, fmt.Sprintf("config: torch_dtype %q is not supported (bfloat16, float16, float32)", torchDType))
+	}
+	return p, probs
+}
