@@ -410,4 +410,3 @@ func (v *Var) release(r0, r1 int) {
 		base += rows
 	}
 }
-
