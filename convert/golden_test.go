@@ -116,3 +116,29 @@ func TestGoldenTinyMllama(t *testing.T) {
 		}
 	}
 }
+
+func sha(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// TestModesDiffer guards the golden comparison itself: the two modes must
+// produce different model.bin bytes and identical config/vocabulary.
+func TestModesDiffer(t *testing.T) {
+	in := testfix.Path(t, "tiny-mllama")
+	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
+	if _, err := Convert(context.Background(), in, a, Options{Quantization: "int8"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Convert(context.Background(), in, b, Options{Quantization: "int8", Compat: true}); err != nil {
+		t.Fatal(err)
+	}
+	if fileSHA(t, filepath.Join(a, "model.bin")) == fileSHA(t, filepath.Join(b, "model.bin")) {
+		t.Error("default and --ct2-compat model.bin are identical: the llama3 scalars are not written")
+	}
+	for _, f := range []string{"config.json", "vocabulary.json"} {
+		if fileSHA(t, filepath.Join(a, f)) != fileSHA(t, filepath.Join(b, f)) {
+			t.Errorf("%s differs between modes", f)
+		}
+	}
+}

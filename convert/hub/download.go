@@ -126,6 +126,8 @@ func (c *client) newRequest(ctx context.Context, method, u string, auth bool) (*
 // HfApi.model_info, hf_api.py; the revision is quoted with no safe characters).
 func (c *client) modelInfo(ctx context.Context, ref Ref) (*modelInfo, error) {
 	u := c.endpoint + "/api/models/" + ref.Repo + "/revision/" + url.PathEscape(ref.Revision)
+	ctx, cancel := context.WithTimeout(ctx, c.metaTimeout)
+	defer cancel()
 	req, err := c.newRequest(ctx, http.MethodGet, u, true)
 	if err != nil {
 		return nil, err
@@ -253,6 +255,7 @@ func (c *client) fetchAll(ctx context.Context, ref Ref, storage, commit string, 
 		return err
 	}
 	var todo []fileMeta
+	var need int64
 	for _, m := range metas {
 		pointer, err := pointerPath(storage, commit, m.file)
 		if err != nil {
@@ -269,6 +272,10 @@ func (c *client) fetchAll(ctx context.Context, ref Ref, storage, commit string, 
 			have = fi.Size()
 		}
 		c.addTotal(m.size, have)
+		need += m.size - have
+	}
+	if free := freeSpace(filepath.Join(storage, "blobs")); free >= 0 && need > free {
+		c.warn("%s: %d MB to download but only %d MB free in %s", ref, need>>20, free>>20, c.cache)
 	}
 	return parallel(ctx, c.workers, len(todo), func(ctx context.Context, i int) error {
 		return c.fetchFile(ctx, ref, storage, todo[i])
@@ -325,6 +332,8 @@ func (c *client) resolveURL(repo, rev, file string) string {
 func (c *client) head(ctx context.Context, ref Ref, commit, file string) (fileMeta, error) {
 	m := fileMeta{file: file}
 	u := c.resolveURL(ref.Repo, commit, file)
+	ctx, cancel := context.WithTimeout(ctx, c.metaTimeout)
+	defer cancel()
 	for hops := 0; ; hops++ {
 		if hops > 10 {
 			return m, fmt.Errorf("%s: %s: too many redirects", ref, file)
@@ -527,7 +536,13 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 func (c *client) getFrom(ctx context.Context, ref Ref, m fileMeta, f *os.File, off int64, h *hash.Hash, restart func()) (int64, error) {
 	// Only the endpoint gets the token; a CDN URL is signed (huggingface_hub drops the
 	// authorization header when the location's host differs).
-	req, err := c.newRequest(ctx, http.MethodGet, m.location, sameHost(m.location, c.endpoint))
+	// A stalled connection is cut after c.stall without data and resumed like a reset one
+	// (huggingface_hub uses a read timeout, HF_HUB_DOWNLOAD_TIMEOUT, for the same purpose).
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	watchdog := time.AfterFunc(c.stall, cancel)
+	defer watchdog.Stop()
+	req, err := c.newRequest(rctx, http.MethodGet, m.location, sameHost(m.location, c.endpoint))
 	if err != nil {
 		return 0, err
 	}
@@ -536,6 +551,9 @@ func (c *client) getFrom(ctx context.Context, ref Ref, m fileMeta, f *os.File, o
 	}
 	resp, err := c.httpGet.Do(req)
 	if err != nil {
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
 		return 0, &netError{what: "GET " + m.file, err: err}
 	}
 	defer resp.Body.Close()
@@ -560,6 +578,7 @@ func (c *client) getFrom(ctx context.Context, ref Ref, m fileMeta, f *os.File, o
 	var n int64
 	for {
 		k, rerr := resp.Body.Read(buf)
+		watchdog.Reset(c.stall)
 		if k > 0 {
 			if off+n+int64(k) > m.size {
 				return n, &Error{Kind: ErrCorrupt, Repo: ref.Repo, Revision: ref.Revision, File: m.file,
@@ -583,6 +602,9 @@ func (c *client) getFrom(ctx context.Context, ref Ref, m fileMeta, f *os.File, o
 		if rerr != nil {
 			if ctx.Err() != nil {
 				return n, ctx.Err()
+			}
+			if rctx.Err() != nil {
+				rerr = fmt.Errorf("no data for %v", c.stall)
 			}
 			return n, &netError{what: "GET " + m.file, err: rerr}
 		}

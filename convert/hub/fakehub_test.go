@@ -87,12 +87,13 @@ type fakeHub struct {
 	blobs       map[string]*fakeFile // sha256 -> LFS file, served by the CDN
 	log         []reqRec
 	cut         map[string]int64 // path (relative to repo for regular files, sha256 for LFS) -> bytes before the cut, once
+	stall       map[string]int64 // same keys -> bytes before the response hangs (until the client gives up), once
 	ignoreRange bool
 }
 
 func newFakeHub(t *testing.T) *fakeHub {
 	t.Helper()
-	h := &fakeHub{repos: map[string]*fakeRepo{}, blobs: map[string]*fakeFile{}, cut: map[string]int64{}}
+	h := &fakeHub{repos: map[string]*fakeRepo{}, blobs: map[string]*fakeFile{}, cut: map[string]int64{}, stall: map[string]int64{}}
 	h.hub = httptest.NewServer(http.HandlerFunc(h.serveHub))
 	h.cdn = httptest.NewServer(http.HandlerFunc(h.serveCDN))
 	t.Cleanup(func() { h.hub.Close(); h.cdn.Close() })
@@ -301,6 +302,10 @@ func (h *fakeHub) serveBytes(w http.ResponseWriter, req *http.Request, key strin
 	if doCut && req.Method == http.MethodGet {
 		delete(h.cut, key)
 	}
+	stall, doStall := h.stall[key]
+	if doStall && req.Method == http.MethodGet {
+		delete(h.stall, key)
+	}
 	h.mu.Unlock()
 	if rng := req.Header.Get("Range"); rng != "" && !ignore {
 		s, ok := strings.CutPrefix(rng, "bytes=")
@@ -319,6 +324,12 @@ func (h *fakeHub) serveBytes(w http.ResponseWriter, req *http.Request, key strin
 	w.Header().Set("Accept-Ranges", "bytes")
 	w.WriteHeader(status)
 	if req.Method == http.MethodHead {
+		return
+	}
+	if doStall && stall < int64(len(body)) {
+		w.Write(body[:stall])
+		w.(http.Flusher).Flush()
+		<-req.Context().Done() // hang until the client drops the connection
 		return
 	}
 	if doCut && cut < int64(len(body)) {

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 )
 
 // DefaultEndpoint is the Hub used when neither Options.Endpoint nor HF_ENDPOINT is set.
@@ -51,6 +52,8 @@ type Options struct {
 
 	// getenv replaces os.Getenv in tests.
 	getenv func(string) string
+	// stall overrides the no-data timeout of a download (tests).
+	stall time.Duration
 }
 
 // Progress reports download progress of one file and of the whole Resolve call.
@@ -207,6 +210,9 @@ type client struct {
 	httpHead *http.Client // never follows redirects (metadata of the first response)
 	workers  int
 	retries  int
+	stall    time.Duration // a download without data for this long is cut and resumed
+	// metaTimeout bounds the listing and each HEAD (huggingface_hub: 10 s etag timeout).
+	metaTimeout time.Duration
 
 	pmu               sync.Mutex // serialises Progress calls and the totals below
 	allDone, allTotal int64
@@ -241,8 +247,13 @@ func newClient(opts Options) (*client, error) {
 	c.offline = opts.Offline || envTrue(getenv("HF_HUB_OFFLINE")) || envTrue(getenv("TRANSFORMERS_OFFLINE"))
 	base := opts.HTTPClient
 	if base == nil {
-		base = &http.Client{}
+		base = &http.Client{} // no overall timeout: shards take minutes; stalls are watched per read
 	}
+	c.stall = opts.stall
+	if c.stall <= 0 {
+		c.stall = 60 * time.Second
+	}
+	c.metaTimeout = 30 * time.Second
 	c.httpGet = base
 	h := *base
 	h.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

@@ -20,3 +20,6 @@ func lockFile(ctx context.Context, p string) (unlock func(), err error) {
 	}
 	return func() { f.Close() }, nil
 }
+
+// freeSpace is unknown on these platforms.
+func freeSpace(string) int64 { return -1 }

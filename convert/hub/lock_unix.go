@@ -44,3 +44,12 @@ func lockFile(ctx context.Context, p string) (unlock func(), err error) {
 		f.Close()
 	}, nil
 }
+
+// freeSpace is the space available to this user in dir's file system, -1 if unknown.
+func freeSpace(dir string) int64 {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return -1
+	}
+	return int64(st.Bavail) * int64(st.Bsize)
+}

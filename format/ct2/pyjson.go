@@ -2,6 +2,7 @@ package ct2
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -41,6 +42,18 @@ func pyEncode(b *bytes.Buffer, v any, depth int) error {
 		b.WriteString(strconv.Itoa(x))
 	case int64:
 		b.WriteString(strconv.FormatInt(x, 10))
+	case json.Number:
+		// A number decoded with UseNumber: integers stay integers, anything
+		// with a fraction or exponent is a Python float.
+		if strings.ContainsAny(string(x), ".eE") {
+			f, err := x.Float64()
+			if err != nil {
+				return err
+			}
+			b.WriteString(PyFloatRepr(f))
+		} else {
+			b.WriteString(string(x))
+		}
 	case float32:
 		b.WriteString(PyFloatRepr(float64(x)))
 	case float64:
