@@ -91,7 +91,7 @@ type fakeHub struct {
 	ignoreRange bool
 }
 
-func newFakeHub(t *testing.T) *fakeHub {
+func newFakeHub(t testing.TB) *fakeHub {
 	t.Helper()
 	h := &fakeHub{repos: map[string]*fakeRepo{}, blobs: map[string]*fakeFile{}, cut: map[string]int64{}, stall: map[string]int64{}}
 	h.hub = httptest.NewServer(http.HandlerFunc(h.serveHub))
@@ -349,7 +349,7 @@ var (
 )
 
 // fixtureDir is ../shared/fixtures/tiny-mllama relative to the directory holding go.mod.
-func fixtureDir(t *testing.T) string {
+func fixtureDir(t testing.TB) string {
 	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
@@ -372,7 +372,7 @@ func fixtureDir(t *testing.T) string {
 	return fx
 }
 
-func fixture(t *testing.T) map[string][]byte {
+func fixture(t testing.TB) map[string][]byte {
 	t.Helper()
 	dir := fixtureDir(t)
 	fixtureOnce.Do(func() {
@@ -418,7 +418,7 @@ func isLFSName(name string) bool {
 
 // tinyCommits returns commit A (the fixture plus files conversion must not fetch) and commit
 // B (A with a new generation_config.json and README.md): main -> B, tag v1 -> A.
-func tinyCommits(t *testing.T) map[string]map[string]*fakeFile {
+func tinyCommits(t testing.TB) map[string]map[string]*fakeFile {
 	fx := fixture(t)
 	a := map[string]*fakeFile{}
 	for name, data := range fx {
@@ -455,7 +455,7 @@ var wantFiles = []string{
 	"tokenizer.json", "tokenizer_config.json",
 }
 
-func newTinyHub(t *testing.T) (*fakeHub, map[string]map[string]*fakeFile) {
+func newTinyHub(t testing.TB) (*fakeHub, map[string]map[string]*fakeFile) {
 	h := newFakeHub(t)
 	commits := tinyCommits(t)
 	h.addRepo(tinyRepo, &fakeRepo{refs: map[string]string{"main": commitB, "v1": commitA}, commits: commits})

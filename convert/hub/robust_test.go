@@ -132,11 +132,7 @@ func TestStdlibOnly(t *testing.T) {
 // BenchmarkResolveFresh downloads the 34 MB fixture repo from the loopback fake hub into an
 // empty cache (HEADs, transfer, sha256/sha1 verification, fsync, links).
 func BenchmarkResolveFresh(b *testing.B) {
-	t := &testing.T{}
-	_ = t
-	h := newFakeHub(benchT{b})
-	commits := tinyCommits(benchT{b})
-	h.addRepo(tinyRepo, &fakeRepo{refs: map[string]string{"main": commitB}, commits: commits})
+	h, commits := newTinyHub(b)
 	var total int64
 	for _, n := range wantFiles {
 		total += int64(len(commits[commitB][n].data))
