@@ -268,7 +268,13 @@ func callFilter(name string, v any, args []any, kw *Dict) (any, error) {
 		case "floor":
 			return math.Floor(f*p) / p, nil
 		}
-		return math.Round(f*p) / p, nil
+		if prec >= 0 && prec <= 300 {
+			// Python's round(): correctly rounded on the exact binary value, ties to even
+			// (round(2.675, 2) == 2.67, round(2.5) == 2.0), which is what strconv does too.
+			r, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'f', int(prec), 64), 64)
+			return r, nil
+		}
+		return math.RoundToEven(f*p) / p, nil
 	case "reverse":
 		if s, ok := v.(string); ok {
 			r := []rune(s)

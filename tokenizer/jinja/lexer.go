@@ -171,13 +171,13 @@ func (lx *lexer) text(s string) {
 }
 
 // afterClose applies the closing whitespace control: "-" strips all following whitespace; a
-// plain block/comment end eats one newline under trim_blocks.
-func (lx *lexer) afterClose(strip bool, block bool) {
+// plain block/comment end eats one newline under trim_blocks ("+%}" keeps it).
+func (lx *lexer) afterClose(mod byte, block bool) {
 	start := lx.pos
-	if strip {
+	if mod == '-' {
 		rest := pyLstrip(lx.src[lx.pos:])
 		lx.pos = len(lx.src) - len(rest)
-	} else if block && trimBlocks && lx.pos < len(lx.src) && lx.src[lx.pos] == '\n' {
+	} else if mod != '+' && block && trimBlocks && lx.pos < len(lx.src) && lx.src[lx.pos] == '\n' {
 		lx.pos++
 	}
 	consumed := lx.src[start:lx.pos]
@@ -196,9 +196,12 @@ func (lx *lexer) comment() error {
 	}
 	body := lx.src[lx.pos : lx.pos+end]
 	lx.line += strings.Count(body, "\n")
-	strip := strings.HasSuffix(body, "-")
+	mod := byte(0)
+	if strings.HasSuffix(body, "-") || strings.HasSuffix(body, "+") {
+		mod = body[len(body)-1]
+	}
 	lx.pos += end + 2
-	lx.afterClose(strip, true)
+	lx.afterClose(mod, true)
 	return nil
 }
 
@@ -232,8 +235,9 @@ func (lx *lexer) maybeRaw() error {
 		for k < len(rest) && (rest[k] == ' ' || rest[k] == '\t' || rest[k] == '\n') {
 			k++
 		}
-		closeStrip := strings.HasPrefix(rest[k:], "-%}")
-		if closeStrip {
+		closeMod := byte(0)
+		if strings.HasPrefix(rest[k:], "-%}") || strings.HasPrefix(rest[k:], "+%}") {
+			closeMod = rest[k]
 			k++
 		}
 		if !strings.HasPrefix(rest[k:], "%}") {
@@ -246,7 +250,7 @@ func (lx *lexer) maybeRaw() error {
 		lx.text(body)
 		lx.line += strings.Count(rest[off+i:k], "\n")
 		lx.pos += k + 2
-		lx.afterClose(closeStrip, true)
+		lx.afterClose(closeMod, true)
 		return nil
 	}
 }
@@ -274,17 +278,17 @@ func (lx *lexer) inside(closeDelim string, closeKind tokKind) error {
 		}
 		rest := lx.src[lx.pos:]
 		if depth == 0 {
-			strip := false
+			mod := byte(0)
 			r := rest
 			if (r[0] == '-' || r[0] == '+') && strings.HasPrefix(r[1:], closeDelim) {
-				strip = r[0] == '-'
+				mod = r[0]
 				r = r[1:]
 				lx.pos++
 			}
 			if strings.HasPrefix(r, closeDelim) {
 				lx.pos += len(closeDelim)
 				lx.emit(closeKind, "")
-				lx.afterClose(strip, closeKind == tBlockEnd)
+				lx.afterClose(mod, closeKind == tBlockEnd)
 				return nil
 			}
 		}
