@@ -1,0 +1,33 @@
+# ct2go — build, demo and tests. The fixtures live beside the repository in
+# ../shared/fixtures (read-only); nothing here downloads model weights.
+GO       ?= go
+FIXTURES ?= ../shared/fixtures
+BIN      := bin/ct2go
+OUT      := out
+
+.PHONY: all build demo test vet fmt-check clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -o $(BIN) ./cmd/ct2go
+
+# The main job on the bundled tiny Llama-3.2-Vision fixture.
+demo: build
+	@test -d $(FIXTURES)/tiny-mllama || { echo "missing $(FIXTURES)/tiny-mllama"; exit 1; }
+	$(BIN) convert --model $(FIXTURES)/tiny-mllama --output_dir $(OUT)/tiny-int8_float16 --quantization int8_float16 --force
+	$(BIN) inspect $(OUT)/tiny-int8_float16 | head -n 20
+
+test: fmt-check vet
+	@test -d $(FIXTURES) || { echo "missing $(FIXTURES): the tests need ../shared/fixtures beside the repository"; exit 1; }
+	$(GO) test -count=1 -timeout 30m ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+clean:
+	rm -rf bin $(OUT)
