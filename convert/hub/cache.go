@@ -207,14 +207,54 @@ type errMissing struct{ file string }
 
 func (e errMissing) Error() string { return e.file + " is not in the cache" }
 
+// treeListing reads storage/trees/<commit>.json, the per-commit listing recent huggingface_hub
+// versions cache beside the snapshots (_tree_cache.py, format_version 1:
+// {"files": {path: {size, blob_id, lfs_sha256?, lfs_size?, xet_hash?}}}). It maps each path
+// to its blob name (lfs_sha256 for LFS files, else the git blob id) and size; nil when absent
+// or in another format, as huggingface_hub itself ignores such files.
+func treeListing(storage, commit string) map[string]fileMeta {
+	b, err := os.ReadFile(filepath.Join(storage, "trees", commit+".json"))
+	if err != nil {
+		return nil
+	}
+	var tree struct {
+		FormatVersion int `json:"format_version"`
+		Files         map[string]struct {
+			Size      int64  `json:"size"`
+			BlobID    string `json:"blob_id"`
+			LFSSHA256 string `json:"lfs_sha256"`
+			LFSSize   int64  `json:"lfs_size"`
+		} `json:"files"`
+	}
+	if json.Unmarshal(b, &tree) != nil || tree.FormatVersion != 1 || tree.Files == nil {
+		return nil
+	}
+	out := map[string]fileMeta{}
+	for p, f := range tree.Files {
+		m := fileMeta{file: p, etag: f.BlobID, size: f.Size}
+		if f.LFSSHA256 != "" {
+			m.etag, m.size = f.LFSSHA256, f.LFSSize
+		}
+		out[p] = m
+	}
+	return out
+}
+
 // checkSnapshot decides whether snapshots/<commit> is usable without the network:
 // config.json and the complete weight set (every shard of model.safetensors.index.json, or
-// at least one top-level *.safetensors) must resolve to blobs. Every link present must
-// resolve; with full, every blob is re-hashed against its name.
-func checkSnapshot(storage, commit string, full bool) error {
+// at least one top-level *.safetensors) must resolve to blobs. When huggingface_hub left a
+// tree listing for the commit, every file the selection (patterns) would fetch must also be
+// linked to the blob the listing names, with its size. Every link present must resolve; with
+// full, every blob is re-hashed against its name.
+func checkSnapshot(storage, commit string, patterns []string, full bool) error {
 	snap := filepath.Join(storage, "snapshots", commit)
 	if fi, err := os.Stat(snap); err != nil || !fi.IsDir() {
 		return errMissing{file: "config.json"}
+	}
+	if tree := treeListing(storage, commit); tree != nil {
+		if err := checkAgainstTree(snap, tree, patterns); err != nil {
+			return err
+		}
 	}
 	need := []string{"config.json"}
 	if b, err := os.ReadFile(filepath.Join(snap, indexFile)); err == nil {
@@ -266,4 +306,40 @@ func checkSnapshot(storage, commit string, full bool) error {
 		}
 		return nil
 	})
+}
+
+// checkAgainstTree requires every selected file of a cached tree listing in snap, linked to
+// the listed blob with the listed size. Shards follow the index when the listing has one.
+func checkAgainstTree(snap string, tree map[string]fileMeta, patterns []string) error {
+	names := make([]string, 0, len(tree))
+	for p := range tree {
+		names = append(names, p)
+	}
+	files, err := selectFiles(names, patterns)
+	if err != nil {
+		return err
+	}
+	_, hasIndex := tree[indexFile]
+	hasIndex = hasIndex && contains(files, indexFile)
+	for _, f := range files {
+		if hasIndex && isWeight(f) {
+			continue // the index check in checkSnapshot covers the shards it names
+		}
+		if optional(f) {
+			continue // a Python download with allow_patterns may well have skipped these
+		}
+		m := tree[f]
+		p := filepath.Join(snap, filepath.FromSlash(f))
+		fi, err := os.Stat(p)
+		if err != nil {
+			return errMissing{file: f}
+		}
+		if target, err := os.Readlink(p); err == nil && filepath.Base(target) != m.etag {
+			return fmt.Errorf("%w: %s links to blob %s, the cached listing says %s", ErrCorrupt, f, filepath.Base(target), m.etag)
+		}
+		if fi.Size() != m.size {
+			return fmt.Errorf("%w: %s has %d bytes, the cached listing says %d", ErrCorrupt, f, fi.Size(), m.size)
+		}
+	}
+	return nil
 }

@@ -82,7 +82,7 @@ func (c *client) local(ref Ref) (string, error) {
 			return "", err
 		}
 	}
-	if err := checkSnapshot(storage, commit, c.opts.Verify); err != nil {
+	if err := checkSnapshot(storage, commit, c.opts.Patterns, c.opts.Verify); err != nil {
 		return "", err
 	}
 	return filepath.Join(storage, "snapshots", commit), nil

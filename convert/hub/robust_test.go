@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"go/parser"
@@ -143,5 +144,83 @@ func BenchmarkResolveFresh(b *testing.B) {
 		if _, err := Resolve(context.Background(), tinyRepo, testOptions(h, cache)); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// writeTreeListing writes storage/trees/<commit>.json the way huggingface_hub _tree_cache.py does.
+func writeTreeListing(t *testing.T, storage, commit string, files map[string]*fakeFile) {
+	t.Helper()
+	type ent struct {
+		Size      int    `json:"size"`
+		BlobID    string `json:"blob_id"`
+		LFSSHA256 string `json:"lfs_sha256,omitempty"`
+		LFSSize   int    `json:"lfs_size,omitempty"`
+	}
+	out := map[string]ent{}
+	for name, f := range files {
+		e := ent{Size: len(f.data), BlobID: f.gitSHA1}
+		if f.lfs {
+			e.Size = 134 // the pointer's size, as the /tree endpoint reports it
+			e.LFSSHA256, e.LFSSize = f.sha256, len(f.data)
+		}
+		out[name] = e
+	}
+	b, err := json.MarshalIndent(map[string]any{"format_version": 1, "files": out}, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(storage, "trees"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(storage, "trees", commit+".json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOfflineWithPythonTreeListing(t *testing.T) {
+	t.Parallel()
+	h, commits := newTinyHub(t)
+	for _, tc := range []struct {
+		name   string
+		change func(snap string) error
+		err    error
+		file   string
+	}{
+		{"complete", func(string) error { return nil }, nil, ""},
+		{"tokenizer.json missing", func(snap string) error { return os.Remove(filepath.Join(snap, "tokenizer.json")) }, ErrOffline, "tokenizer.json"},
+		{"README.md missing is fine", func(snap string) error { return os.Remove(filepath.Join(snap, "README.md")) }, nil, ""},
+		{"link to another blob", func(snap string) error {
+			p := filepath.Join(snap, "generation_config.json")
+			if err := os.Remove(p); err != nil {
+				return err
+			}
+			return os.Symlink("../../blobs/"+commits[commitB]["tokenizer_config.json"].etag(), p)
+		}, ErrCorrupt, "generation_config.json"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cache := t.TempDir()
+			materialize(t, cache, hfLayout(tinyRepo, map[string]string{"main": commitB},
+				map[string]map[string]*fakeFile{commitB: pick(commits[commitB], wantFiles)}))
+			storage := filepath.Join(cache, "models--meta-llama--Tiny-Mllama")
+			writeTreeListing(t, storage, commitB, commits[commitB])
+			if err := tc.change(filepath.Join(storage, "snapshots", commitB)); err != nil {
+				t.Fatal(err)
+			}
+			opts := testOptions(h, cache)
+			opts.Offline = true
+			_, err := Resolve(context.Background(), tinyRepo, opts)
+			if tc.err == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if !errors.Is(err, tc.err) || !strings.Contains(err.Error(), tc.file) {
+				t.Fatalf("err = %v, want %v naming %s", err, tc.err, tc.file)
+			}
+		})
+	}
+	if n := len(h.requests()); n != 0 {
+		t.Errorf("offline checks made %d requests", n)
 	}
 }

@@ -33,6 +33,12 @@ func excluded(p string) bool {
 
 const indexFile = "model.safetensors.index.json"
 
+// optional files are fetched when online but not required of an offline snapshot: conversion
+// copies them along when present and works without them.
+func optional(p string) bool {
+	return strings.HasPrefix(p, "LICENSE") || strings.HasPrefix(p, "NOTICE") || p == "USE_POLICY.md" || p == "README.md"
+}
+
 // checkRelPath rejects a server-provided name that could escape its base directory:
 // absolute or drive paths, backslashes, '..' or empty components, control characters
 // (the same cases as huggingface_hub _validate_relative_filename, _local_folder.py).
