@@ -27,6 +27,12 @@ type Options struct {
 	Threads        int // quantization workers; 0 = all cores
 	// Progress, if set, is told how many input bytes each step consumed.
 	Progress func(n int64)
+	// OnPlan, if set, sees the plan before any weight is read (e.g. to size a progress bar).
+	OnPlan func(*Plan)
+	// BeforeVariable, if set, runs before each model.bin variable is written;
+	// an error aborts the conversion. It is the fault-injection seam of the
+	// bad-input tests (disk full, slow conversion for Ctrl-C).
+	BeforeVariable func(name string) error
 }
 
 // Summary describes a finished conversion.
@@ -66,6 +72,9 @@ func Convert(ctx context.Context, dir, outDir string, opt Options) (*Summary, er
 	copies, err := filesToCopy(dir, opt.CopyFiles)
 	if err != nil {
 		return nil, err
+	}
+	if opt.OnPlan != nil {
+		opt.OnPlan(plan)
 	}
 	sum := &Summary{Family: src.Text.Family, Quantization: opt.Quantization, Compat: opt.Compat, Output: outDir,
 		Variables: len(plan.Vars), Aliases: len(plan.Aliases), Dropped: src.Text.Dropped, Notes: plan.Notes}
@@ -175,6 +184,11 @@ func writeModel(ctx context.Context, path string, plan *Plan, opt Options, sum *
 	for _, v := range plan.Vars {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if opt.BeforeVariable != nil {
+			if err := opt.BeforeVariable(v.Name); err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
 		}
 		if err := w.Begin(v.Name, v.Shape, v.DType); err != nil {
 			return fmt.Errorf("%s: %w", path, err)

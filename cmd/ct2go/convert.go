@@ -67,6 +67,13 @@ func runConvert(c *cli.Context) error {
 			}
 		},
 	}
+	if fi := os.Getenv("CT2GO_FAULT"); fi != "" {
+		hook, err := faultHook(fi)
+		if err != nil {
+			return usagef("CT2GO_FAULT: %v", err)
+		}
+		opt.BeforeVariable = hook
+	}
 	sum, err := convert.Convert(c.Context, model, out, opt)
 	if done != nil {
 		done()

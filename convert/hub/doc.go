@@ -17,7 +17,11 @@
 // Downloads go to blobs/<etag>.incomplete under a per-blob flock, resume with HTTP Range,
 // are verified (sha256 for LFS, git blob sha1 otherwise) and renamed into place.
 //
-// HF_HUB_OFFLINE=1 (or Options.Offline) never touches the network.
+// HF_HUB_OFFLINE=1 (or Options.Offline) never touches the network; a cached snapshot is
+// then accepted when config.json and every weight shard resolve (and, if a Python
+// huggingface_hub left trees/<commit>.json, every selected non-optional file it lists).
+// HF_HUB_ETAG_TIMEOUT and HF_HUB_DOWNLOAD_TIMEOUT (seconds) bound metadata requests and
+// download stalls; a stalled or cut download is resumed with Range.
 //
 // This package is a leaf: it imports only the standard library, and reports progress
 // through a callback so the CLI owns any progress bar.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -249,11 +250,13 @@ func newClient(opts Options) (*client, error) {
 	if base == nil {
 		base = &http.Client{} // no overall timeout: shards take minutes; stalls are watched per read
 	}
+	// huggingface_hub's knobs (constants.py) are honoured when set, in seconds; the defaults
+	// are more patient than its 10 s because a stall is resumed, not fatal.
 	c.stall = opts.stall
 	if c.stall <= 0 {
-		c.stall = 60 * time.Second
+		c.stall = envSeconds(getenv("HF_HUB_DOWNLOAD_TIMEOUT"), 60*time.Second)
 	}
-	c.metaTimeout = 30 * time.Second
+	c.metaTimeout = envSeconds(getenv("HF_HUB_ETAG_TIMEOUT"), 30*time.Second)
 	c.httpGet = base
 	h := *base
 	h.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -294,4 +297,13 @@ func (c *client) progress(file string, done, total, delta int64) {
 	if c.opts.Progress != nil {
 		c.opts.Progress(Progress{File: file, Done: done, Total: total, AllDone: c.allDone, AllTotal: c.allTotal})
 	}
+}
+
+// envSeconds parses a positive number of seconds (fractions allowed), else returns def.
+func envSeconds(v string, def time.Duration) time.Duration {
+	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || f <= 0 || f > 1e6 {
+		return def
+	}
+	return time.Duration(f * float64(time.Second))
 }

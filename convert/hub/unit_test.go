@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func httptestResponse(status int, code, msg string) *http.Response {
@@ -88,8 +89,13 @@ func TestEnvDefaults(t *testing.T) {
 		t.Errorf("client from env: endpoint %q token %q offline %v cache %q", c.endpoint, c.token, c.offline, c.cache)
 	}
 	c, _ = newClient(Options{getenv: noEnv, CacheDir: "/c"})
-	if c.endpoint != DefaultEndpoint || c.token != "" || c.offline {
-		t.Errorf("defaults: endpoint %q token %q offline %v", c.endpoint, c.token, c.offline)
+	if c.endpoint != DefaultEndpoint || c.token != "" || c.offline || c.stall != 60*time.Second || c.metaTimeout != 30*time.Second {
+		t.Errorf("defaults: endpoint %q token %q offline %v stall %v meta %v", c.endpoint, c.token, c.offline, c.stall, c.metaTimeout)
+	}
+	env = map[string]string{"HF_HUB_DOWNLOAD_TIMEOUT": "2.5", "HF_HUB_ETAG_TIMEOUT": "7", "HUGGING_FACE_HUB_TOKEN": "hf_legacy"}
+	c, _ = newClient(Options{getenv: func(k string) string { return env[k] }, CacheDir: "/c"})
+	if c.stall != 2500*time.Millisecond || c.metaTimeout != 7*time.Second || c.token != "hf_legacy" {
+		t.Errorf("timeouts from env: stall %v meta %v token %q", c.stall, c.metaTimeout, c.token)
 	}
 	for v, want := range map[string]bool{"1": true, "ON": true, "true": true, "Yes": true, "0": false, "": false, "no": false} {
 		if envTrue(v) != want {
