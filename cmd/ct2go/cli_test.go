@@ -189,10 +189,14 @@ func TestConvertBadInput(t *testing.T) {
 			})
 		}, nil, exitFailure, []string{safetensors.IndexFile, "not a plain file name"}},
 		{"missing tensor", func(t *testing.T, d string) {
-			rewriteShards(t, d, func(m map[string]safetensors.WriteTensor) { delete(m, "language_model.model.layers.4.mlp.up_proj.weight") })
+			rewriteShards(t, d, func(m map[string]safetensors.WriteTensor) {
+				delete(m, "language_model.model.layers.4.mlp.up_proj.weight")
+			})
 		}, nil, exitFailure, []string{"missing tensor", "model.layers.3.mlp.up_proj.weight"}},
 		{"missing tensor in a dropped cross layer", func(t *testing.T, d string) {
-			rewriteShards(t, d, func(m map[string]safetensors.WriteTensor) { delete(m, "language_model.model.layers.8.cross_attn.k_norm.weight") })
+			rewriteShards(t, d, func(m map[string]safetensors.WriteTensor) {
+				delete(m, "language_model.model.layers.8.cross_attn.k_norm.weight")
+			})
 		}, nil, exitFailure, []string{"missing tensor", "layers.8.cross_attn.k_norm.weight"}},
 		{"unexpected tensor", func(t *testing.T, d string) {
 			rewriteShards(t, d, func(m map[string]safetensors.WriteTensor) {
