@@ -364,3 +364,25 @@ func TestInspect(t *testing.T) {
 		t.Errorf("inspect HF: exit %d, %s", r.code, r.stderr)
 	}
 }
+
+func TestFixRopeCommand(t *testing.T) {
+	in := testfix.Path(t, "tiny-mllama")
+	out := filepath.Join(t.TempDir(), "compat")
+	if r := ct2go(t, nil, "convert", "--model", in, "--output_dir", out, "--ct2-compat", "--quiet", "--quantization", "int8_float16"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	if r := ct2go(t, nil, "fix-rope", "--model", out); r.code != exitUsage {
+		t.Errorf("fix-rope without values: exit %d, want %d", r.code, exitUsage)
+	}
+	if r := ct2go(t, nil, "fix-rope", "--model", out, "--from-config", in); r.code != 0 {
+		t.Fatalf("fix-rope: %d %s", r.code, r.stderr)
+	}
+	b, _ := os.ReadFile(filepath.Join(out, "model.bin"))
+	golden, _ := os.ReadFile(testfix.Path(t, "golden", "ct2go", "int8_float16", "model.bin"))
+	if !bytes.Equal(b, golden) {
+		t.Error("fix-rope output differs from the default conversion")
+	}
+	if r := ct2go(t, nil, "fix-rope", "--model", out, "--factor", "8", "--original-max-position-embeddings", "8192"); r.code != 0 || !strings.Contains(r.stderr, "nothing to do") {
+		t.Errorf("second fix-rope: %d %q", r.code, r.stderr)
+	}
+}

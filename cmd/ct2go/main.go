@@ -57,6 +57,7 @@ func newApp() *cli.App {
 			convertCommand(),
 			stripCommand(),
 			inspectCommand(),
+			fixRopeCommand(),
 		},
 		// Errors are printed once, by run, with a proper exit code.
 		ExitErrHandler: func(*cli.Context, error) {},
