@@ -95,8 +95,10 @@ func (c *client) offlineError(ref Ref, err error) error {
 	}
 	if m, ok := errors.AsType[errMissing](err); ok {
 		e.File = m.file
+		e.Msg = fmt.Sprintf("%s: offline mode (HF_HUB_OFFLINE) and %s is not in the cache %s", ref, m.file, c.storage(ref))
+		return e
 	}
-	e.Msg = fmt.Sprintf("%s: offline mode (HF_HUB_OFFLINE) and %v in %s", ref, err, c.storage(ref))
+	e.Msg = fmt.Sprintf("%s: offline mode (HF_HUB_OFFLINE) and %v", ref, err)
 	return e
 }
 
