@@ -16,6 +16,9 @@ import (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	testmodel.Cleanup()
+	if synthDir != "" {
+		os.RemoveAll(synthDir)
+	}
 	os.Exit(code)
 }
 

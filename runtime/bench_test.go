@@ -1,0 +1,145 @@
+package runtime
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/ct2go/ct2go/internal/testfix"
+)
+
+var (
+	synthOnce sync.Once
+	synthDir  string
+	synthErr  error
+)
+
+// synth8B writes (once per process) an int8 model with Llama-3.1-8B widths and
+// CT2GO_BENCH_LAYERS layers (default 2; 32 is the full 8B, ~8 GB on disk).
+func synth8B(b *testing.B) string {
+	synthOnce.Do(func() {
+		layers := 2
+		if v, err := strconv.Atoi(os.Getenv("CT2GO_BENCH_LAYERS")); err == nil && v > 0 {
+			layers = v
+		}
+		synthDir, synthErr = os.MkdirTemp("", "ct2go-synth-")
+		if synthErr != nil {
+			return
+		}
+		s := Llama8B
+		s.Layers = layers
+		synthErr = WriteSynthetic(filepath.Join(synthDir, "m"), s, 1)
+	})
+	if synthErr != nil {
+		b.Fatal(synthErr)
+	}
+	return filepath.Join(synthDir, "m")
+}
+
+func benchThreads() int {
+	if v, err := strconv.Atoi(os.Getenv("CT2GO_BENCH_THREADS")); err == nil && v > 0 {
+		return v
+	}
+	return 0
+}
+
+// BenchmarkLlama8BShape reports decode and prefill speed on 8B-wide int8
+// layers (per run: CT2GO_BENCH_LAYERS layers + the 128256-row lm_head) and the
+// decode share of the measured read bandwidth.
+func BenchmarkLlama8BShape(b *testing.B) {
+	dir := synth8B(b)
+	m, err := Load(dir, Options{Threads: benchThreads()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	bw := ReadBandwidth(1<<30, m.Threads())
+	b.Run("decode", func(b *testing.B) {
+		s := m.NewSession(b.N + 2)
+		if _, err := s.Step(1); err != nil { // warm: reads every weight once
+			b.Fatal(err)
+		}
+		b.SetBytes(m.WeightBytesPerToken())
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if _, err := s.Step(i % m.VocabSize()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		tps := float64(b.N) / b.Elapsed().Seconds()
+		b.ReportMetric(tps, "tok/s")
+		b.ReportMetric(float64(m.WeightBytesPerToken())*tps/1e9/bw, "of-bandwidth")
+		b.ReportMetric(bw, "bandwidth-GB/s")
+	})
+	b.Run("prefill128", func(b *testing.B) {
+		ids := make([]int, 128)
+		for i := range ids {
+			ids[i] = (i * 7919) % m.VocabSize()
+		}
+		s := m.NewSession(len(ids))
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			s.Reset()
+			if _, err := s.Prefill(ids, false); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N*len(ids))/b.Elapsed().Seconds(), "tok/s")
+	})
+}
+
+// BenchmarkTinyInt8 times the fixture model (8 layers of width 64 + a
+// 128256-row lm_head): dominated by the lm_head GEMV.
+func BenchmarkTinyInt8(b *testing.B) {
+	m, err := Load(testfix.Path(b, "golden", "ct2go", "int8_float16"), Options{Threads: benchThreads()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	s := m.NewSession(b.N + 1)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.Step(128000 + i%200); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
+}
+
+// TestBenchSmoke runs Bench on the fixture so the function stays exercised.
+func TestBenchSmoke(t *testing.T) {
+	m := loadModel(t, testfix.Path(t, "golden", "ct2go", "int8_float16"), ComputeDefault)
+	r, err := Bench(m, BenchOptions{PromptTokens: 8, NewTokens: 4, BandwidthMiB: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.PrefillTokPerSec <= 0 || r.DecodeTokPerSec <= 0 || r.BandwidthGBPerSec <= 0 || r.WeightBytesPerToken <= 0 {
+		t.Errorf("implausible result %+v", r)
+	}
+	t.Log("\n" + r.String())
+}
+
+// TestSyntheticModel: a small synthetic model loads and runs on both paths.
+func TestSyntheticModel(t *testing.T) {
+	s := SyntheticShape{Layers: 2, Hidden: 64, Inter: 96, Heads: 4, KVHeads: 2, Vocab: 300, DType: Llama8B.DType}
+	dir := t.TempDir()
+	if err := WriteSynthetic(dir, s, 7); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []Compute{ComputeInt8, ComputeFloat32} {
+		m := loadModel(t, dir, c)
+		if got := m.Config(); got.Layers != 2 || got.Hidden != 64 || got.Inter != 96 || got.KVHeads != 2 || got.HeadDim != 16 {
+			t.Fatalf("config %+v", got)
+		}
+		lg := prefillAll(t, m, []int{1, 2, 3})
+		for _, row := range lg {
+			for _, v := range row {
+				if v != v || v > 1e6 || v < -1e6 {
+					t.Fatalf("%v: logit %v", c, v)
+				}
+			}
+		}
+	}
+}
