@@ -224,3 +224,31 @@ func TestOfflineWithPythonTreeListing(t *testing.T) {
 		t.Errorf("offline checks made %d requests", n)
 	}
 }
+
+// A Python download of the whole repo (original/ included) is accepted offline without
+// judging files conversion never reads, even when one of them is broken.
+func TestOfflineIgnoresExcludedFiles(t *testing.T) {
+	t.Parallel()
+	h, commits := newTinyHub(t)
+	cache := t.TempDir()
+	materialize(t, cache, hfLayout(tinyRepo, map[string]string{"main": commitB},
+		map[string]map[string]*fakeFile{commitB: commits[commitB]}))
+	storage := filepath.Join(cache, "models--meta-llama--Tiny-Mllama")
+	if err := flipByte(filepath.Join(storage, "blobs", commits[commitB]["original/consolidated.pth"].etag())); err != nil {
+		t.Fatal(err)
+	}
+	opts := testOptions(h, cache)
+	opts.Offline, opts.Verify = true, true
+	dir, err := Resolve(context.Background(), tinyRepo, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSnapshotContent(t, dir, pick(commits[commitB], wantFiles))
+	// The same corruption in a file conversion reads is caught.
+	if err := flipByte(filepath.Join(storage, "blobs", commits[commitB]["tokenizer.json"].etag())); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Resolve(context.Background(), tinyRepo, opts); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "tokenizer.json") {
+		t.Errorf("err = %v, want ErrCorrupt naming tokenizer.json", err)
+	}
+}
