@@ -14,7 +14,9 @@ type Session struct {
 	m      *Model
 	maxLen int
 	pos    int
-	kc, vc [][]float32 // per layer [maxLen][nKV*hd], keys after rotary
+	// Per layer: keys after rotary as [maxLen][nKV*hd]; values transposed as
+	// [nKV*hd][maxLen] so both attention products are contiguous dot products.
+	kc, vc [][]float32
 
 	// scratch, grown on demand by the token count of a call
 	x, xn, qkv, ctx, tmp, gate, up []float32
@@ -208,11 +210,19 @@ func (s *Session) linear(w *matrix, x []float32, n int, out []float32, act bool)
 		// Dynamic per-token quantization (common.cc:339-400).
 		s.xq = grow(s.xq, n*cols)
 		s.xs = grow(s.xs, n)
-		for t := 0; t < n; t++ {
-			s.xs[t] = kernels.QuantizeRowInt8(s.xq[t*cols:(t+1)*cols], x[t*cols:(t+1)*cols])
+		xq, xs := s.xq, s.xs
+		quant := func(_, lo, hi int) {
+			for t := lo; t < hi; t++ {
+				xs[t] = kernels.QuantizeRowInt8(xq[t*cols:(t+1)*cols], x[t*cols:(t+1)*cols])
+			}
+		}
+		if n*cols >= 1<<16 {
+			m.pool.run(n, quant)
+		} else {
+			quant(0, 0, n)
 		}
 		s.acc = grow(s.acc, n*rows)
-		xq, xs, acc := s.xq, s.xs, s.acc
+		acc := s.acc
 		m.pool.runAligned(rows, 16, func(_, lo, hi int) {
 			wr := w.i8[lo*cols : hi*cols]
 			if n == 1 {
@@ -285,7 +295,9 @@ func (s *Session) attention(li, T int) {
 			ropeApply(row[nQ+h*hd:nQ+(h+1)*hd], cos, sin)
 		}
 		copy(kc[(p0+t)*kvw:(p0+t+1)*kvw], row[nQ:nQ+kvw])
-		copy(vc[(p0+t)*kvw:(p0+t+1)*kvw], row[nQ+kvw:nQKV])
+		for i, v := range row[nQ+kvw : nQKV] {
+			vc[i*s.maxLen+p0+t] = v
+		}
 	}
 	group := nH / nKV
 	qs := c.QueriesScale
@@ -301,13 +313,9 @@ func (s *Session) attention(li, T int) {
 			}
 			softmax(sc[:L])
 			o := s.ctx[t*nQ+h*hd : t*nQ+(h+1)*hd]
-			clear(o)
-			for j := 0; j < L; j++ {
-				p := sc[j]
-				v := vc[j*kvw+kvh*hd : j*kvw+(kvh+1)*hd]
-				for d := range o {
-					o[d] += p * v[d]
-				}
+			for d := range o {
+				row := (kvh*hd + d) * s.maxLen
+				o[d] = kernels.DotF32(sc[:L], vc[row:row+L])
 			}
 		}
 	})
