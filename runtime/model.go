@@ -5,6 +5,7 @@ import (
 	"math"
 	"path/filepath"
 	goruntime "runtime"
+	"sync"
 
 	"github.com/ct2go/ct2go/format/ct2"
 	"github.com/ct2go/ct2go/runtime/kernels"
@@ -38,6 +39,9 @@ type Model struct {
 	rope    *ropeTable
 	pool    *pool
 	threads int
+
+	tokOnce  sync.Once
+	tokIndex map[string]int
 }
 
 // Load opens a CTranslate2 model directory (model.bin, config.json,

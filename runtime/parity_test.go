@@ -175,23 +175,16 @@ func prefillAll(t *testing.T, m *Model, ids []int) [][]float32 {
 }
 
 // greedy runs CT2's generate_batch(max_length=n, include_prompt_in_result=False,
-// sampling_topk=1) on a prompt: the prompt is prefilled, then n argmax steps.
+// sampling_topk=1) on a prompt, with the config's end token as stop id.
 func greedy(t *testing.T, m *Model, ids []int, n int) []int {
 	t.Helper()
-	s := m.NewSession(len(ids) + n)
-	lg, err := s.Prefill(ids, false)
+	eos, ok := m.TokenID(m.Config().EOSToken)
+	if !ok {
+		t.Fatalf("eos token %q not in the vocabulary", m.Config().EOSToken)
+	}
+	out, err := m.Greedy(ids, n, []int{eos})
 	if err != nil {
 		t.Fatal(err)
-	}
-	next := argmax(lg[0])
-	out := []int{next}
-	for len(out) < n {
-		l, err := s.Step(next)
-		if err != nil {
-			t.Fatal(err)
-		}
-		next = argmax(l)
-		out = append(out, next)
 	}
 	return out
 }
@@ -336,4 +329,38 @@ func TestInt8Golden(t *testing.T) {
 		}
 	}
 	t.Logf("greedy ids identical to CT2 on %d/%d prompts", same, len(res.Prompts))
+}
+
+func TestGreedyStopAndTokenID(t *testing.T) {
+	m := loadModel(t, testfix.Path(t, "golden", "ct2go", "int8_float16"), ComputeDefault)
+	if id, ok := m.TokenID("<|begin_of_text|>"); !ok || id != 128000 {
+		t.Errorf("TokenID(<|begin_of_text|>) = %d, %v; want 128000", id, ok)
+	}
+	if _, ok := m.TokenID("no such token"); ok {
+		t.Error("TokenID found a token that is not in the vocabulary")
+	}
+	prompt := []int{128000, 9906, 11, 1917, 0}
+	full, err := m.Greedy(prompt, 6, nil)
+	if err != nil || len(full) != 6 {
+		t.Fatalf("Greedy = %v, %v", full, err)
+	}
+	// Stopping at the 4th id returns the 3 before it (the stop id is stripped).
+	got, err := m.Greedy(prompt, 6, []int{full[3]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := full[:3]
+	for i, v := range full[:3] {
+		if v == full[3] {
+			want = full[:i]
+			break
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Greedy with stop %d = %v, want %v", full[3], got, want)
+	}
+	lg, err := m.Logits(prompt)
+	if err != nil || len(lg) != len(prompt) || len(lg[0]) != m.VocabSize() {
+		t.Fatalf("Logits: %d rows, %v", len(lg), err)
+	}
 }
