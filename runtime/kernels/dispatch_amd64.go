@@ -24,6 +24,7 @@ func addArchSets() {
 		s := *sets[AVX2]
 		s.gemvInt8 = gemvInt8AVX512
 		s.dotInt8 = dotInt8AVX512
+		s.gemmInt8 = gemmInt8AVX512
 		sets[AVX512] = &s
 	}
 }

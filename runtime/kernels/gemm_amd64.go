@@ -1,0 +1,108 @@
+//go:build amd64
+
+package kernels
+
+import (
+	"math"
+	"sync"
+	"unsafe"
+)
+
+//go:noescape
+func gemmInt8Tile8x32(dst *int32, ld int, w *int8, cols, kq int, xp *byte, comp *int32, nrows int, tokmask uint64, idx *int32)
+
+//go:noescape
+func rowSums128VNNI(dst *int32, w *int8, rows, cols int)
+
+// Tile shape of gemmInt8Tile8x32.
+const (
+	tileRows = 8
+	tileToks = 32
+)
+
+// packPool holds per-call scratch for the packed token block (32*cols bytes, 4-aligned
+// columns), so GemmInt8 allocates nothing in steady state and stays goroutine-safe.
+var packPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// gemmInt8AVX512 tiles dst into 8-row x 32-token blocks. The token block is packed once
+// (shifted to u8, 4-byte groups interleaved across tokens) and reused by every row panel;
+// each weight panel is streamed once per token block. Columns past the last multiple of 4
+// (never the case for real models) are added by a scalar fix-up that uses the same shifted
+// arithmetic, so the compensation stays the full-row one.
+func gemmInt8AVX512(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n int, comp []int32) {
+	kq := cols / 4
+	// The scatter index t*ld must fit int32 after the *4 byte scaling; small n or tiny
+	// depth do not pay for packing.
+	if n < 4 || kq == 0 || int64(tileToks)*int64(ldDst) > math.MaxInt32/4 {
+		gemmInt8ViaGemv(dst, ldDst, w, rows, cols, x, n, comp)
+		return
+	}
+	var idx [16]int32
+	for t := range idx {
+		idx[t] = int32(t * ldDst)
+	}
+	bufp := packPool.Get().(*[]byte)
+	need := tileToks * kq * 4
+	if cap(*bufp) < need {
+		*bufp = make([]byte, need)
+	}
+	xp := (*bufp)[:need]
+	xb := unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), len(x))
+
+	var panelComp [tileRows]int32
+	for t0 := 0; t0 < n; t0 += tileToks {
+		nt := min(tileToks, n-t0)
+		packTokens(xp, xb[t0*cols:], cols, kq, nt)
+		mask := uint64(1)<<nt - 1
+		for r0 := 0; r0 < rows; r0 += tileRows {
+			nr := min(tileRows, rows-r0)
+			pc := panelComp[:]
+			if comp != nil {
+				pc = comp[r0 : r0+nr]
+			} else {
+				rowSums128VNNI(&panelComp[0], &w[r0*cols], nr, cols)
+			}
+			gemmInt8Tile8x32(&dst[t0*ldDst+r0], ldDst, &w[r0*cols], cols, kq, &xp[0], &pc[0], nr, mask, &idx[0])
+		}
+	}
+	packPool.Put(bufp)
+
+	if tail := kq * 4; tail < cols {
+		for r := 0; r < rows; r++ {
+			wr := w[r*cols+tail : r*cols+cols]
+			for t := 0; t < n; t++ {
+				xt := x[t*cols+tail : t*cols+cols]
+				var s int32
+				for k, wv := range wr {
+					s += (int32(xt[k]) + 128) * int32(wv)
+				}
+				dst[t*ldDst+r] += s
+			}
+		}
+	}
+}
+
+// packTokens writes nt token rows of x (row stride cols) as [kq][32 tokens][4 bytes], each
+// byte XOR 0x80 (= x+128 as u8); token slots past nt are zero.
+func packTokens(xp []byte, x []byte, cols, kq, nt int) {
+	xp32 := unsafe.Slice((*uint32)(unsafe.Pointer(&xp[0])), kq*tileToks)
+	for t := 0; t < nt; t++ {
+		row := x[t*cols : t*cols+kq*4]
+		for g := 0; g < kq; g++ {
+			v := uint32(row[4*g]) | uint32(row[4*g+1])<<8 | uint32(row[4*g+2])<<16 | uint32(row[4*g+3])<<24
+			xp32[g*tileToks+t] = v ^ 0x80808080
+		}
+	}
+	if nt < tileToks {
+		for g := 0; g < kq; g++ {
+			clear(xp32[g*tileToks+nt : (g+1)*tileToks])
+		}
+	}
+}
+
+// gemmInt8ViaGemv handles shapes the tile kernel does not pay off for: one GEMV per token.
+func gemmInt8ViaGemv(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n int, comp []int32) {
+	for t := 0; t < n; t++ {
+		impl.gemvInt8(dst[t*ldDst:t*ldDst+rows], w, rows, cols, x[t*cols:t*cols+cols], comp)
+	}
+}

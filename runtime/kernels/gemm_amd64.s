@@ -1,0 +1,255 @@
+//go:build amd64
+
+#include "textflag.h"
+
+// Int8 GEMM micro-kernel for AVX-512 VNNI: an 8-row x 32-token tile of dst, full depth.
+//
+// Layout trick: the int32 lanes of an accumulator are 16 tokens of one weight row, so no
+// horizontal sums are needed. Per 4-column step k, for row r:
+//	acc[r][t] += sum_{b<4} xp[k][t][b] (u8) * w[r][4k+b] (s8)
+// with the 4 weight bytes broadcast to all lanes (vpbroadcastd) and xp the token block packed
+// as [kq][32 tokens][4 bytes] and shifted to u8 (x^0x80 = x+128) by the Go caller. The exact
+// result is acc - 128*sum_k w[r,k] = acc - comp[r].
+
+// STEP does one 4-column step at byte offset xo in xp and offset wo in the weight rows.
+#define STEP(xo, wo) \
+	VMOVDQU32    xo(R10), Z16 \
+	VMOVDQU32    xo+64(R10), Z17 \
+	VPBROADCASTD wo(AX)(R11*1), Z18 \
+	VPBROADCASTD wo(BX)(R11*1), Z19 \
+	VPBROADCASTD wo(CX)(R11*1), Z20 \
+	VPBROADCASTD wo(DX)(R11*1), Z21 \
+	VPDPBUSD     Z18, Z16, Z0 \
+	VPDPBUSD     Z18, Z17, Z1 \
+	VPDPBUSD     Z19, Z16, Z2 \
+	VPDPBUSD     Z19, Z17, Z3 \
+	VPBROADCASTD wo(SI)(R11*1), Z22 \
+	VPBROADCASTD wo(DI)(R11*1), Z23 \
+	VPBROADCASTD wo(R8)(R11*1), Z24 \
+	VPBROADCASTD wo(R9)(R11*1), Z25 \
+	VPDPBUSD     Z20, Z16, Z4 \
+	VPDPBUSD     Z20, Z17, Z5 \
+	VPDPBUSD     Z21, Z16, Z6 \
+	VPDPBUSD     Z21, Z17, Z7 \
+	VPDPBUSD     Z22, Z16, Z8 \
+	VPDPBUSD     Z22, Z17, Z9 \
+	VPDPBUSD     Z23, Z16, Z10 \
+	VPDPBUSD     Z23, Z17, Z11 \
+	VPDPBUSD     Z24, Z16, Z12 \
+	VPDPBUSD     Z24, Z17, Z13 \
+	VPDPBUSD     Z25, Z16, Z14 \
+	VPDPBUSD     Z25, Z17, Z15
+
+// STORE subtracts comp[r] from the two accumulators of row r and scatters them to
+// dst[t*ld + r] for the tokens in the mask (R12: low 16 bits first half, next 16 second).
+// Z26 holds t*ld for t = 0..15; R13 = dst + 16*ld*4 (the second half's base). Scatter
+// zeroes its mask register, so the mask is reloaded each time.
+#define STORE(off, za, zb) \
+	VPBROADCASTD off(R9), Z27 \
+	VPSUBD       Z27, za, za \
+	VPSUBD       Z27, zb, zb \
+	KMOVW        R12, K1 \
+	VPSCATTERDD  za, K1, off(DI)(Z26*4) \
+	MOVQ         R12, R11 \
+	SHRQ         $16, R11 \
+	KMOVW        R11, K2 \
+	VPSCATTERDD  zb, K2, off(R13)(Z26*4)
+
+// func gemmInt8Tile8x32(dst *int32, ld int, w *int8, cols, kq int, xp *byte, comp *int32, nrows int, tokmask uint64, idx *int32)
+//
+// dst: tile origin (token 0, row 0) with row stride ld int32s; w: first row of the panel,
+// row stride cols; kq >= 1 four-column steps; comp: 8 int32 (only nrows used); rows past
+// nrows read the last valid row (no out-of-bounds access) and are not stored;
+// idx: 16 int32 t*ld.
+TEXT ·gemmInt8Tile8x32(SB), NOSPLIT, $0-80
+	MOVQ w+16(FP), AX
+	MOVQ cols+24(FP), R13
+	MOVQ nrows+56(FP), R12
+
+	// Row pointers AX,BX,CX,DX,SI,DI,R8,R9: row i = w + min(i, nrows-1)*cols.
+	MOVQ AX, BX
+	CMPQ R12, $1
+	JLE  p1
+	ADDQ R13, BX
+p1:
+	MOVQ BX, CX
+	CMPQ R12, $2
+	JLE  p2
+	ADDQ R13, CX
+p2:
+	MOVQ CX, DX
+	CMPQ R12, $3
+	JLE  p3
+	ADDQ R13, DX
+p3:
+	MOVQ DX, SI
+	CMPQ R12, $4
+	JLE  p4
+	ADDQ R13, SI
+p4:
+	MOVQ SI, DI
+	CMPQ R12, $5
+	JLE  p5
+	ADDQ R13, DI
+p5:
+	MOVQ DI, R8
+	CMPQ R12, $6
+	JLE  p6
+	ADDQ R13, R8
+p6:
+	MOVQ R8, R9
+	CMPQ R12, $7
+	JLE  p7
+	ADDQ R13, R9
+p7:
+	MOVQ xp+40(FP), R10
+	MOVQ kq+32(FP), R12
+	SHLQ $2, R12                   // R12 = end byte offset in the weight rows
+	XORQ R11, R11
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+	// Main loop: 4 steps (16 columns) per iteration.
+	MOVQ R12, R13
+	ANDQ $-16, R13
+loop4:
+	CMPQ R11, R13
+	JAE  loop1
+	STEP(0, 0)
+	STEP(128, 4)
+	STEP(256, 8)
+	STEP(384, 12)
+	ADDQ $512, R10
+	ADDQ $16, R11
+	JMP  loop4
+
+loop1:
+	CMPQ R11, R12
+	JAE  store
+	STEP(0, 0)
+	ADDQ $128, R10
+	ADDQ $4, R11
+	JMP  loop1
+
+store:
+	MOVQ dst+0(FP), DI
+	MOVQ ld+8(FP), R13
+	SHLQ $6, R13                   // 16 tokens * 4 bytes * ld
+	ADDQ DI, R13
+	MOVQ comp+48(FP), R9
+	MOVQ idx+72(FP), R10
+	VMOVDQU32 (R10), Z26
+	MOVQ tokmask+64(FP), R12
+	MOVQ nrows+56(FP), CX
+
+	STORE(0, Z0, Z1)
+	CMPQ CX, $1
+	JLE  done
+	STORE(4, Z2, Z3)
+	CMPQ CX, $2
+	JLE  done
+	STORE(8, Z4, Z5)
+	CMPQ CX, $3
+	JLE  done
+	STORE(12, Z6, Z7)
+	CMPQ CX, $4
+	JLE  done
+	STORE(16, Z8, Z9)
+	CMPQ CX, $5
+	JLE  done
+	STORE(20, Z10, Z11)
+	CMPQ CX, $6
+	JLE  done
+	STORE(24, Z12, Z13)
+	CMPQ CX, $7
+	JLE  done
+	STORE(28, Z14, Z15)
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowSums128VNNI(dst *int32, w *int8, rows, cols int)
+//
+// dst[r] = 128*sum_k w[r*cols+k] (the u8-shift compensation), one row at a time with a
+// vpdpbusd against 0x80 bytes; the cols%64 tail uses a byte mask.
+TEXT ·rowSums128VNNI(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ w+8(FP), SI
+	MOVQ rows+16(FP), DX
+	MOVQ cols+24(FP), CX
+	MOVL $0x80, AX
+	VPBROADCASTB AX, Z31
+	MOVQ CX, R13
+	ANDQ $63, CX
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVQ AX, K1
+	MOVQ R13, CX
+	MOVQ CX, AX
+	ANDQ $-64, AX
+
+rowloop:
+	TESTQ DX, DX
+	JZ   rdone
+	VPXORD Z0, Z0, Z0
+	VPXORD Z2, Z2, Z2
+	XORQ BX, BX
+	MOVQ AX, R8
+	ANDQ $-128, R8
+
+kloop2:
+	CMPQ BX, R8
+	JAE  kloop1
+	VPDPBUSD (SI)(BX*1), Z31, Z0
+	VPDPBUSD 64(SI)(BX*1), Z31, Z2
+	ADDQ $128, BX
+	JMP  kloop2
+
+kloop1:
+	CMPQ BX, AX
+	JAE  ktail
+	VPDPBUSD (SI)(BX*1), Z31, Z0
+	ADDQ $64, BX
+
+ktail:
+	CMPQ BX, CX
+	JAE  rsum
+	VMOVDQU8.Z (SI)(BX*1), K1, Z3
+	VPDPBUSD   Z3, Z31, Z0
+
+rsum:
+	VPADDD Z2, Z0, Z0
+	VEXTRACTI64X4 $1, Z0, Y1
+	VPADDD        Y1, Y0, Y0
+	VEXTRACTI128  $1, Y0, X1
+	VPADDD        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDD        X1, X0, X0
+	VPSHUFD       $0xb1, X0, X1
+	VPADDD        X1, X0, X0
+	VMOVD X0, (DI)
+	ADDQ $4, DI
+	ADDQ CX, SI
+	DECQ DX
+	JMP  rowloop
+
+rdone:
+	VZEROUPPER
+	RET
