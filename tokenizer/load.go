@@ -196,8 +196,8 @@ func (t *Tokenizer) loadModel(raw json.RawMessage) error {
 	}
 	size := 0
 	for tok, id := range m.Vocab {
-		if id < 0 || id > 1<<24 {
-			return fmt.Errorf("model.vocab: id %d of %q out of range", id, tok)
+		if id < 0 || id > maxID(len(m.Vocab)) {
+			return fmt.Errorf("model.vocab: id %d of %q out of range (ids must be dense from 0)", id, tok)
 		}
 		size = max(size, id+1)
 	}
@@ -277,13 +277,17 @@ func parseMerges(raw json.RawMessage) ([][2]string, error) {
 	return out, nil
 }
 
+// maxID bounds ids relative to the number of tokens so a corrupt file cannot make the id tables
+// huge; real vocabularies are dense (ids 0..n-1).
+func maxID(n int) int { return 2*n + 1024 }
+
 func (t *Tokenizer) loadAdded(toks []addedToken) error {
 	var plain, norm []addedToken
 	for i, a := range toks {
 		if a.Content == "" {
 			return fmt.Errorf("added_tokens[%d]: empty content", i)
 		}
-		if a.ID < 0 || a.ID > 1<<24 {
+		if a.ID < 0 || a.ID > maxID(len(t.tokens)+len(toks)) {
 			return fmt.Errorf("added_tokens[%d]: id %d out of range", i, a.ID)
 		}
 		if a.ID >= len(t.tokens) {
