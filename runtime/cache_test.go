@@ -65,3 +65,37 @@ func TestKVCacheMatchesRecompute(t *testing.T) {
 		})
 	}
 }
+
+// TestConcurrentSessions: sessions on one model share the worker pool and the
+// rotary table; running them at once gives the same logits as running alone.
+func TestConcurrentSessions(t *testing.T) {
+	m := loadModel(t, testfix.Path(t, "golden", "ct2go", "int8_float16"), ComputeDefault)
+	prompts := refLogits(t, "transformers")
+	want := make([][][]float32, len(prompts))
+	for i, p := range prompts {
+		want[i] = prefillAll(t, m, p.ids)
+	}
+	errs := make(chan error, len(prompts))
+	got := make([][][]float32, len(prompts))
+	for i, p := range prompts {
+		go func() {
+			// Longer than the rotary table's first 2048 positions, so one goroutine grows it.
+			s := m.NewSession(2100 + i)
+			var err error
+			got[i], err = s.Prefill(p.ids, true)
+			errs <- err
+		}()
+	}
+	for range prompts {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range prompts {
+		for j := range want[i] {
+			if d := maxAbs(got[i][j], want[i][j]); d != 0 {
+				t.Errorf("prompt %d position %d differs by %.3g when run concurrently", i, j, d)
+			}
+		}
+	}
+}
