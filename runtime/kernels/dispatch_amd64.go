@@ -18,6 +18,11 @@ func addArchSets() {
 		s.gemvInt8 = gemvInt8AVX2
 		s.dotInt8 = dotInt8AVX2
 		s.gemmInt8 = gemmInt8AVX2
+		s.dotF32 = dotF32AVX2
+		s.gemvF32 = gemvF32AVX2
+		s.gemmF32 = gemmF32AVX2
+		s.f16ToF32 = f16ToF32AVX2
+		s.bf16ToF32 = bf16ToF32AVX2
 		sets[AVX2] = &s
 	}
 	if hasAVX512 {

@@ -413,3 +413,37 @@ func TestShortSlicesPanic(t *testing.T) {
 		})
 	}
 }
+
+// TestNoAllocs: the runtime calls kernels per token from several goroutines; they must not
+// allocate (GemmInt8's pooled scratch is reused after the warm-up run AllocsPerRun does).
+func TestNoAllocs(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	const rows, cols, n = 24, 200, 40
+	w8, x8 := randInt8(r, rows*cols, "random"), randInt8(r, n*cols, "random")
+	wf, xf := randF32(r, rows*cols), randF32(r, n*cols)
+	d32, df := make([]int32, n*rows), make([]float32, n*rows)
+	comp := make([]int32, rows)
+	RowSumsInt8(comp, w8, rows, cols)
+	h := make([]uint16, 100)
+	q := make([]int8, cols)
+	forEachISA(t, func(t *testing.T, l ISA) {
+		cases := map[string]func(){
+			"DotInt8":         func() { DotInt8(w8[:cols], x8[:cols]) },
+			"DotF32":          func() { DotF32(wf[:cols], xf[:cols]) },
+			"GemvInt8":        func() { GemvInt8(d32, w8, rows, cols, x8) },
+			"GemvInt8Comp":    func() { GemvInt8Comp(d32, w8, rows, cols, x8, comp) },
+			"GemmInt8":        func() { GemmInt8(d32, w8, rows, cols, x8, n) },
+			"GemmInt8Comp":    func() { GemmInt8Comp(d32, rows, w8, rows, cols, x8, n, comp) },
+			"GemvF32":         func() { GemvF32(df, wf, rows, cols, xf) },
+			"GemmF32":         func() { GemmF32(df, wf, rows, cols, xf, n) },
+			"F16ToF32":        func() { F16ToF32(df, h) },
+			"BF16ToF32":       func() { BF16ToF32(df, h) },
+			"QuantizeRowInt8": func() { QuantizeRowInt8(q, xf[:cols]) },
+		}
+		for name, f := range cases {
+			if a := testing.AllocsPerRun(5, f); a != 0 {
+				t.Errorf("%s allocates %.1f times per call", name, a)
+			}
+		}
+	})
+}

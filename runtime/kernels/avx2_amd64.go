@@ -1,0 +1,113 @@
+//go:build amd64
+
+package kernels
+
+import "unsafe"
+
+//go:noescape
+func gemvInt8AVX2Asm(dst *int32, w *int8, rows, cols, stride int, x *int8)
+
+//go:noescape
+func gemvF32AVX2Asm(dst *float32, w *float32, rows, cols, stride int, x *float32)
+
+//go:noescape
+func f16ToF32AVX2Asm(dst *float32, src *uint16, n int)
+
+//go:noescape
+func bf16ToF32AVX2Asm(dst *float32, src *uint16, n int)
+
+// gemvInt8AVX2 runs the assembly on the first cols&^15 columns and adds the rest in Go.
+// comp is not needed: sign extension makes the products exact without a shift.
+func gemvInt8AVX2(dst []int32, w []int8, rows, cols int, x []int8, _ []int32) {
+	c16 := cols &^ 15
+	if c16 > 0 {
+		gemvInt8AVX2Asm(&dst[0], &w[0], rows, c16, cols, &x[0])
+	} else {
+		clear(dst[:rows])
+	}
+	if c16 < cols {
+		xt := x[c16:cols]
+		for r := 0; r < rows; r++ {
+			dst[r] += dotInt8Generic(w[r*cols+c16:r*cols+cols], xt)
+		}
+	}
+}
+
+func dotInt8AVX2(a, b []int8) int32 {
+	var d int32
+	gemvInt8AVX2(unsafeOne(&d), a, 1, len(a), b, nil)
+	return d
+}
+
+func unsafeOne(p *int32) []int32 { return unsafe.Slice(p, 1) }
+
+// gemmInt8AVX2 walks blocks of gemmRowBlock weight rows (kept in L1/L2) and runs the GEMV
+// kernel once per token on each block, so each weight byte comes from DRAM once per call.
+func gemmInt8AVX2(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n int, comp []int32) {
+	rb := gemmRowBlock(cols)
+	for r0 := 0; r0 < rows; r0 += rb {
+		nr := min(rb, rows-r0)
+		wb := w[r0*cols : (r0+nr)*cols]
+		for t := 0; t < n; t++ {
+			gemvInt8AVX2(dst[t*ldDst+r0:t*ldDst+r0+nr], wb, nr, cols, x[t*cols:t*cols+cols], nil)
+		}
+	}
+}
+
+// gemmRowBlock picks a row block of about 32 KiB of int8 weights (at least 4 rows, a
+// multiple of 4 so the 4-row kernel path is used).
+func gemmRowBlock(colBytes int) int {
+	rb := (32 << 10) / max(colBytes, 1)
+	return max(4, rb&^3)
+}
+
+func dotF32AVX2(a, b []float32) float32 {
+	var d float32
+	gemvF32AVX2(unsafeOneF(&d), a, 1, len(a), b)
+	return d
+}
+
+func unsafeOneF(p *float32) []float32 { return unsafe.Slice(p, 1) }
+
+// gemvF32AVX2 runs the assembly on the first cols&^7 columns; the rest is added in Go.
+func gemvF32AVX2(dst []float32, w []float32, rows, cols int, x []float32) {
+	c8 := cols &^ 7
+	if c8 > 0 {
+		gemvF32AVX2Asm(&dst[0], &w[0], rows, c8, cols, &x[0])
+	} else {
+		clear(dst[:rows])
+	}
+	if c8 < cols {
+		xt := x[c8:cols]
+		for r := 0; r < rows; r++ {
+			dst[r] += dotF32Generic(w[r*cols+c8:r*cols+cols], xt)
+		}
+	}
+}
+
+func gemmF32AVX2(dst []float32, ldDst int, w []float32, rows, cols int, x []float32, n int) {
+	rb := gemmRowBlock(cols * 4)
+	for r0 := 0; r0 < rows; r0 += rb {
+		nr := min(rb, rows-r0)
+		wb := w[r0*cols : (r0+nr)*cols]
+		for t := 0; t < n; t++ {
+			gemvF32AVX2(dst[t*ldDst+r0:t*ldDst+r0+nr], wb, nr, cols, x[t*cols:t*cols+cols])
+		}
+	}
+}
+
+func f16ToF32AVX2(dst []float32, src []uint16) {
+	n8 := len(src) &^ 7
+	if n8 > 0 {
+		f16ToF32AVX2Asm(&dst[0], &src[0], n8)
+	}
+	f16ToF32Generic(dst[n8:], src[n8:])
+}
+
+func bf16ToF32AVX2(dst []float32, src []uint16) {
+	n8 := len(src) &^ 7
+	if n8 > 0 {
+		bf16ToF32AVX2Asm(&dst[0], &src[0], n8)
+	}
+	bf16ToF32Generic(dst[n8:], src[n8:])
+}

@@ -1,0 +1,305 @@
+//go:build amd64
+
+#include "textflag.h"
+
+// AVX2 (+FMA, F16C) kernels. The int8 ones sign-extend bytes to int16 (vpmovsxbw) and use
+// vpmaddwd, whose pair sums (at most 2*128*128 = 32768) always fit the int32 lane: exact.
+// (vpmaddubsw is avoided on purpose: its int16 pair sums saturate at -128*-128*2.)
+// Column counts handed to these kernels are multiples of 16 (int8) or 8 (f32, f16);
+// the Go wrappers add the remaining columns.
+
+// HSUM4D: [sum Y0, sum Y1, sum Y2, sum Y3] as int32 in X0. Clobbers Y1..Y3.
+#define HSUM4D \
+	VPHADDD      Y1, Y0, Y0 \
+	VPHADDD      Y3, Y2, Y2 \
+	VPHADDD      Y2, Y0, Y0 \
+	VEXTRACTI128 $1, Y0, X1 \
+	VPADDD       X1, X0, X0
+
+// HSUM1D: sum of the int32 lanes of Y0 in the low lane of X0. Clobbers Y1.
+#define HSUM1D \
+	VEXTRACTI128 $1, Y0, X1 \
+	VPADDD       X1, X0, X0 \
+	VPSHUFD      $0x4e, X0, X1 \
+	VPADDD       X1, X0, X0 \
+	VPSHUFD      $0xb1, X0, X1 \
+	VPADDD       X1, X0, X0
+
+// func gemvInt8AVX2Asm(dst *int32, w *int8, rows, cols, stride int, x *int8)
+// dst[r] = sum_{k<cols} w[r*stride+k]*x[k]; cols a positive multiple of 16.
+TEXT ·gemvInt8AVX2Asm(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ w+8(FP), SI
+	MOVQ rows+16(FP), DX
+	MOVQ cols+24(FP), AX
+	MOVQ stride+32(FP), CX
+	MOVQ x+40(FP), R8
+
+	CMPQ DX, $4
+	JLT  i1rows
+
+i4rows:
+	LEAQ (SI)(CX*1), R10
+	LEAQ (R10)(CX*1), R11
+	LEAQ (R11)(CX*1), R12
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	XORQ BX, BX
+
+i4loop:
+	VPMOVSXBW (R8)(BX*1), Y8
+	VPMOVSXBW (SI)(BX*1), Y9
+	VPMOVSXBW (R10)(BX*1), Y10
+	VPMOVSXBW (R11)(BX*1), Y11
+	VPMOVSXBW (R12)(BX*1), Y12
+	VPMADDWD  Y9, Y8, Y9
+	VPMADDWD  Y10, Y8, Y10
+	VPMADDWD  Y11, Y8, Y11
+	VPMADDWD  Y12, Y8, Y12
+	VPADDD    Y9, Y0, Y0
+	VPADDD    Y10, Y1, Y1
+	VPADDD    Y11, Y2, Y2
+	VPADDD    Y12, Y3, Y3
+	ADDQ $16, BX
+	CMPQ BX, AX
+	JB   i4loop
+
+	HSUM4D
+	VMOVDQU X0, (DI)
+	ADDQ $16, DI
+	LEAQ (R12)(CX*1), SI
+	SUBQ $4, DX
+	CMPQ DX, $4
+	JGE  i4rows
+
+i1rows:
+	TESTQ DX, DX
+	JZ   idone
+	VPXOR Y0, Y0, Y0
+	XORQ BX, BX
+
+i1loop:
+	VPMOVSXBW (R8)(BX*1), Y8
+	VPMOVSXBW (SI)(BX*1), Y9
+	VPMADDWD  Y9, Y8, Y9
+	VPADDD    Y9, Y0, Y0
+	ADDQ $16, BX
+	CMPQ BX, AX
+	JB   i1loop
+
+	HSUM1D
+	VMOVD X0, (DI)
+	ADDQ $4, DI
+	ADDQ CX, SI
+	DECQ DX
+	JMP  i1rows
+
+idone:
+	VZEROUPPER
+	RET
+
+// HSUM4PS: [sum Y0, sum Y1, sum Y2, sum Y3] as float32 in X0. Clobbers Y1..Y3, Y8..Y11.
+#define HSUM4PS \
+	VEXTRACTF128 $1, Y0, X8 \
+	VEXTRACTF128 $1, Y1, X9 \
+	VEXTRACTF128 $1, Y2, X10 \
+	VEXTRACTF128 $1, Y3, X11 \
+	VADDPS       X8, X0, X0 \
+	VADDPS       X9, X1, X1 \
+	VADDPS       X10, X2, X2 \
+	VADDPS       X11, X3, X3 \
+	VHADDPS      X1, X0, X0 \
+	VHADDPS      X3, X2, X2 \
+	VHADDPS      X2, X0, X0
+
+// HSUM1PS: sum of Y0's float32 lanes in the low lane of X0. Clobbers Y1.
+#define HSUM1PS \
+	VEXTRACTF128 $1, Y0, X1 \
+	VADDPS       X1, X0, X0 \
+	VHADDPS      X0, X0, X0 \
+	VHADDPS      X0, X0, X0
+
+// func gemvF32AVX2Asm(dst *float32, w *float32, rows, cols, stride int, x *float32)
+// dst[r] = sum_{k<cols} w[r*stride+k]*x[k]; cols a positive multiple of 8. Four rows share
+// each x load; each row keeps two accumulators (even/odd 8-blocks) to hide FMA latency.
+TEXT ·gemvF32AVX2Asm(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ w+8(FP), SI
+	MOVQ rows+16(FP), DX
+	MOVQ cols+24(FP), AX
+	MOVQ stride+32(FP), CX
+	MOVQ x+40(FP), R8
+	SHLQ $2, AX                    // byte counts
+	SHLQ $2, CX
+	MOVQ AX, R13
+	ANDQ $-64, R13                 // 16-float part
+
+	CMPQ DX, $4
+	JLT  f1rows
+
+f4rows:
+	LEAQ (SI)(CX*1), R10
+	LEAQ (R10)(CX*1), R11
+	LEAQ (R11)(CX*1), R12
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	XORQ BX, BX
+
+f4loop2:
+	CMPQ BX, R13
+	JAE  f4loop1
+	VMOVUPS (R8)(BX*1), Y8
+	VMOVUPS 32(R8)(BX*1), Y9
+	VFMADD231PS (SI)(BX*1), Y8, Y0
+	VFMADD231PS (R10)(BX*1), Y8, Y1
+	VFMADD231PS (R11)(BX*1), Y8, Y2
+	VFMADD231PS (R12)(BX*1), Y8, Y3
+	VFMADD231PS 32(SI)(BX*1), Y9, Y4
+	VFMADD231PS 32(R10)(BX*1), Y9, Y5
+	VFMADD231PS 32(R11)(BX*1), Y9, Y6
+	VFMADD231PS 32(R12)(BX*1), Y9, Y7
+	ADDQ $64, BX
+	JMP  f4loop2
+
+f4loop1:
+	CMPQ BX, AX
+	JAE  f4red
+	VMOVUPS (R8)(BX*1), Y8
+	VFMADD231PS (SI)(BX*1), Y8, Y0
+	VFMADD231PS (R10)(BX*1), Y8, Y1
+	VFMADD231PS (R11)(BX*1), Y8, Y2
+	VFMADD231PS (R12)(BX*1), Y8, Y3
+
+f4red:
+	VADDPS Y4, Y0, Y0
+	VADDPS Y5, Y1, Y1
+	VADDPS Y6, Y2, Y2
+	VADDPS Y7, Y3, Y3
+	HSUM4PS
+	VMOVUPS X0, (DI)
+	ADDQ $16, DI
+	LEAQ (R12)(CX*1), SI
+	SUBQ $4, DX
+	CMPQ DX, $4
+	JGE  f4rows
+
+f1rows:
+	TESTQ DX, DX
+	JZ   fdone
+	VXORPS Y0, Y0, Y0
+	VXORPS Y4, Y4, Y4
+	XORQ BX, BX
+
+f1loop2:
+	CMPQ BX, R13
+	JAE  f1loop1
+	VMOVUPS (R8)(BX*1), Y8
+	VMOVUPS 32(R8)(BX*1), Y9
+	VFMADD231PS (SI)(BX*1), Y8, Y0
+	VFMADD231PS 32(SI)(BX*1), Y9, Y4
+	ADDQ $64, BX
+	JMP  f1loop2
+
+f1loop1:
+	CMPQ BX, AX
+	JAE  f1red
+	VMOVUPS (R8)(BX*1), Y8
+	VFMADD231PS (SI)(BX*1), Y8, Y0
+
+f1red:
+	VADDPS Y4, Y0, Y0
+	HSUM1PS
+	VMOVSS X0, (DI)
+	ADDQ $4, DI
+	ADDQ CX, SI
+	DECQ DX
+	JMP  f1rows
+
+fdone:
+	VZEROUPPER
+	RET
+
+// func f16ToF32AVX2Asm(dst *float32, src *uint16, n int)
+// n a positive multiple of 8. vcvtph2ps is exact for every input (NaNs are quieted).
+TEXT ·f16ToF32AVX2Asm(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	XORQ BX, BX
+	MOVQ CX, AX
+	ANDQ $-32, AX
+
+h4:
+	CMPQ BX, AX
+	JAE  h1
+	VCVTPH2PS (SI)(BX*2), Y0
+	VCVTPH2PS 16(SI)(BX*2), Y1
+	VCVTPH2PS 32(SI)(BX*2), Y2
+	VCVTPH2PS 48(SI)(BX*2), Y3
+	VMOVUPS Y0, (DI)(BX*4)
+	VMOVUPS Y1, 32(DI)(BX*4)
+	VMOVUPS Y2, 64(DI)(BX*4)
+	VMOVUPS Y3, 96(DI)(BX*4)
+	ADDQ $32, BX
+	JMP  h4
+
+h1:
+	CMPQ BX, CX
+	JAE  hdone
+	VCVTPH2PS (SI)(BX*2), Y0
+	VMOVUPS Y0, (DI)(BX*4)
+	ADDQ $8, BX
+	JMP  h1
+
+hdone:
+	VZEROUPPER
+	RET
+
+// func bf16ToF32AVX2Asm(dst *float32, src *uint16, n int)
+// n a positive multiple of 8: zero-extend each 16-bit pattern and shift it to the high half.
+TEXT ·bf16ToF32AVX2Asm(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	XORQ BX, BX
+	MOVQ CX, AX
+	ANDQ $-32, AX
+
+b4:
+	CMPQ BX, AX
+	JAE  b1
+	VPMOVZXWD (SI)(BX*2), Y0
+	VPMOVZXWD 16(SI)(BX*2), Y1
+	VPMOVZXWD 32(SI)(BX*2), Y2
+	VPMOVZXWD 48(SI)(BX*2), Y3
+	VPSLLD $16, Y0, Y0
+	VPSLLD $16, Y1, Y1
+	VPSLLD $16, Y2, Y2
+	VPSLLD $16, Y3, Y3
+	VMOVDQU Y0, (DI)(BX*4)
+	VMOVDQU Y1, 32(DI)(BX*4)
+	VMOVDQU Y2, 64(DI)(BX*4)
+	VMOVDQU Y3, 96(DI)(BX*4)
+	ADDQ $32, BX
+	JMP  b4
+
+b1:
+	CMPQ BX, CX
+	JAE  bdone
+	VPMOVZXWD (SI)(BX*2), Y0
+	VPSLLD $16, Y0, Y0
+	VMOVDQU Y0, (DI)(BX*4)
+	ADDQ $8, BX
+	JMP  b1
+
+bdone:
+	VZEROUPPER
+	RET
