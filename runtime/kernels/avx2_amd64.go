@@ -111,3 +111,40 @@ func bf16ToF32AVX2(dst []float32, src []uint16) {
 	}
 	bf16ToF32Generic(dst[n8:], src[n8:])
 }
+
+// onesInt8 is the all-ones vector rowSumsAVX2 multiplies weights by (column chunks of 4096).
+var onesInt8 = func() (o [4096]int8) {
+	for i := range o {
+		o[i] = 1
+	}
+	return
+}()
+
+// rowSumsAVX2 computes 128*sum_k w[r,k] as the exact dot with a ones vector, in blocks of
+// 64 rows x 4096 columns (the GEMV kernel's stride argument walks the column chunks).
+func rowSumsAVX2(comp []int32, w []int8, rows, cols int) {
+	var part [64]int32
+	for r0 := 0; r0 < rows; r0 += len(part) {
+		nr := min(len(part), rows-r0)
+		acc := comp[r0 : r0+nr]
+		clear(acc)
+		for c0 := 0; c0 < cols; c0 += len(onesInt8) {
+			nc := min(len(onesInt8), cols-c0)
+			c16 := nc &^ 15
+			if c16 > 0 {
+				gemvInt8AVX2Asm(&part[0], &w[r0*cols+c0], nr, c16, cols, &onesInt8[0])
+				for i := range acc {
+					acc[i] += part[i]
+				}
+			}
+			for r := 0; r < nr; r++ {
+				for _, v := range w[(r0+r)*cols+c0+c16 : (r0+r)*cols+c0+nc] {
+					acc[r] += int32(v)
+				}
+			}
+		}
+		for i := range acc {
+			acc[i] *= 128
+		}
+	}
+}

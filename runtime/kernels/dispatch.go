@@ -35,6 +35,7 @@ type kernelSet struct {
 	dotF32    func(a, b []float32) float32
 	dotInt8   func(a, b []int8) int32
 	gemvInt8  func(dst []int32, w []int8, rows, cols int, x []int8, comp []int32)
+	rowSums   func(comp []int32, w []int8, rows, cols int)
 	gemmInt8  func(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n int, comp []int32)
 	gemvF32   func(dst []float32, w []float32, rows, cols int, x []float32)
 	gemmF32   func(dst []float32, ldDst int, w []float32, rows, cols int, x []float32, n int)
@@ -46,6 +47,7 @@ var genericSet = kernelSet{
 	dotF32:    dotF32Generic,
 	dotInt8:   dotInt8Generic,
 	gemvInt8:  gemvInt8Generic,
+	rowSums:   rowSumsGeneric,
 	gemmInt8:  gemmInt8Generic,
 	gemvF32:   gemvF32Generic,
 	gemmF32:   gemmF32Generic,

@@ -18,6 +18,7 @@ func addArchSets() {
 		s.gemvInt8 = gemvInt8AVX2
 		s.dotInt8 = dotInt8AVX2
 		s.gemmInt8 = gemmInt8AVX2
+		s.rowSums = rowSumsAVX2
 		s.dotF32 = dotF32AVX2
 		s.gemvF32 = gemvF32AVX2
 		s.gemmF32 = gemmF32AVX2
@@ -30,6 +31,7 @@ func addArchSets() {
 		s.gemvInt8 = gemvInt8AVX512
 		s.dotInt8 = dotInt8AVX512
 		s.gemmInt8 = gemmInt8AVX512
+		s.rowSums = rowSumsAVX512
 		sets[AVX512] = &s
 	}
 }
@@ -53,3 +55,7 @@ func dotInt8AVX512(a, b []int8) int32 {
 
 //go:noescape
 func sumBytesAVX2(p *byte, n int) uint64
+
+func rowSumsAVX512(comp []int32, w []int8, rows, cols int) {
+	rowSums128VNNI(&comp[0], &w[0], rows, cols)
+}

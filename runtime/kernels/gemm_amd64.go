@@ -20,9 +20,15 @@ const (
 	tileToks = 32
 )
 
-// packPool holds per-call scratch for the packed token block (32*cols bytes, 4-aligned
-// columns), so GemmInt8 allocates nothing in steady state and stays goroutine-safe.
-var packPool = sync.Pool{New: func() any { return new([]byte) }}
+// gemmScratch is per-call scratch: the packed token block (32*cols bytes) and, when the
+// caller passes no compensation, the row sums computed on the first token block. Pooled so
+// GemmInt8 allocates nothing in steady state and stays goroutine-safe.
+type gemmScratch struct {
+	xp   []byte
+	comp []int32
+}
+
+var gemmPool = sync.Pool{New: func() any { return new(gemmScratch) }}
 
 // gemmInt8AVX512 tiles dst into 8-row x 32-token blocks. The token block is packed once
 // (shifted to u8, 4-byte groups interleaved across tokens) and reused by every row panel;
@@ -41,31 +47,40 @@ func gemmInt8AVX512(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, 
 	for t := range idx {
 		idx[t] = int32(t * ldDst)
 	}
-	bufp := packPool.Get().(*[]byte)
+	sc := gemmPool.Get().(*gemmScratch)
 	need := tileToks * kq * 4
-	if cap(*bufp) < need {
-		*bufp = make([]byte, need)
+	if cap(sc.xp) < need {
+		sc.xp = make([]byte, need)
 	}
-	xp := (*bufp)[:need]
+	xp := sc.xp[:need]
 	xb := unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), len(x))
+	if comp == nil {
+		// Row sums are computed panel by panel during the first token block, right before the
+		// kernel reads the same panel (so it comes from cache), and reused by later blocks.
+		if cap(sc.comp) < rows {
+			sc.comp = make([]int32, rows)
+		}
+	}
 
-	var panelComp [tileRows]int32
 	for t0 := 0; t0 < n; t0 += tileToks {
 		nt := min(tileToks, n-t0)
 		packTokens(xp, xb[t0*cols:], cols, kq, nt)
 		mask := uint64(1)<<nt - 1
 		for r0 := 0; r0 < rows; r0 += tileRows {
 			nr := min(tileRows, rows-r0)
-			pc := panelComp[:]
+			var pc []int32
 			if comp != nil {
 				pc = comp[r0 : r0+nr]
 			} else {
-				rowSums128VNNI(&panelComp[0], &w[r0*cols], nr, cols)
+				pc = sc.comp[r0 : r0+nr]
+				if t0 == 0 {
+					rowSums128VNNI(&pc[0], &w[r0*cols], nr, cols)
+				}
 			}
 			gemmInt8Tile8x32(&dst[t0*ldDst+r0], ldDst, &w[r0*cols], cols, kq, &xp[0], &pc[0], nr, mask, &idx[0])
 		}
 	}
-	packPool.Put(bufp)
+	gemmPool.Put(sc)
 
 	if tail := kq * 4; tail < cols {
 		for r := 0; r < rows; r++ {

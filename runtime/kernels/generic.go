@@ -23,6 +23,16 @@ func dotInt8Generic(a, b []int8) int32 {
 	return s
 }
 
+func rowSumsGeneric(comp []int32, w []int8, rows, cols int) {
+	for r := 0; r < rows; r++ {
+		var s int32
+		for _, v := range w[r*cols : r*cols+cols] {
+			s += int32(v)
+		}
+		comp[r] = s * 128
+	}
+}
+
 // gemvInt8Generic ignores comp: it is only an optimisation hint for the VNNI kernels.
 func gemvInt8Generic(dst []int32, w []int8, rows, cols int, x []int8, _ []int32) {
 	x = x[:cols]

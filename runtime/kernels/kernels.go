@@ -57,13 +57,14 @@ func GemvInt8(dst []int32, w []int8, rows, cols int, x []int8) {
 // the opposite sign: kernels subtract it.
 func RowSumsInt8(comp []int32, w []int8, rows, cols int) {
 	checkMat("RowSumsInt8", len(comp), len(w), rows, cols, cols, 1)
-	for r := 0; r < rows; r++ {
-		var s int32
-		for _, v := range w[r*cols : r*cols+cols] {
-			s += int32(v)
-		}
-		comp[r] = s * 128
+	if rows == 0 {
+		return
 	}
+	if cols == 0 {
+		clear(comp[:rows])
+		return
+	}
+	impl.rowSums(comp[:rows], w[:rows*cols], rows, cols)
 }
 
 // GemvInt8Comp is GemvInt8 with the per-row compensation from RowSumsInt8 supplied by the

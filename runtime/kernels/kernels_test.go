@@ -447,3 +447,60 @@ func TestNoAllocs(t *testing.T) {
 		}
 	})
 }
+
+func TestRowSumsInt8(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	forEachISA(t, func(t *testing.T, l ISA) {
+		for _, mode := range int8Modes {
+			// 70 rows / 8213 cols cross the AVX2 path's 64-row and 4096-column chunks.
+			for _, s := range [][2]int{{1, 1}, {3, 15}, {5, 64}, {9, 65}, {70, 8213}} {
+				rows, cols := s[0], s[1]
+				w := randInt8(r, rows*cols, mode)
+				got := make([]int32, rows+1)
+				got[rows] = 5
+				RowSumsInt8(got, w, rows, cols)
+				for row := 0; row < rows; row++ {
+					var want int64
+					for _, v := range w[row*cols : (row+1)*cols] {
+						want += int64(v)
+					}
+					if int64(got[row]) != 128*want {
+						t.Fatalf("%s %v row %d: %d want %d", mode, s, row, got[row], 128*want)
+					}
+				}
+				if got[rows] != 5 {
+					t.Fatal("RowSumsInt8 wrote past rows")
+				}
+			}
+		}
+	})
+}
+
+// TestConcurrentRowSplit runs GEMV and GEMM on row ranges from several goroutines at once,
+// the way the runtime parallelises, and checks the assembled result.
+func TestConcurrentRowSplit(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	const R, C, N, G = 203, 520, 45, 4
+	w, x := randInt8(r, R*C, "random"), randInt8(r, N*C, "random")
+	want := make([]int32, N*R)
+	gemmInt8Generic(want, R, w, R, C, x, N, nil)
+	forEachISA(t, func(t *testing.T, l ISA) {
+		gm, gv := make([]int32, N*R), make([]int32, R)
+		done := make(chan struct{})
+		for g := 0; g < G; g++ {
+			r0, r1 := R*g/G, R*(g+1)/G
+			go func() {
+				defer func() { done <- struct{}{} }()
+				for it := 0; it < 20; it++ {
+					GemmInt8Stride(gm[r0:], R, w[r0*C:r1*C], r1-r0, C, x, N)
+					GemvInt8(gv[r0:r1], w[r0*C:r1*C], r1-r0, C, x[:C])
+				}
+			}()
+		}
+		for g := 0; g < G; g++ {
+			<-done
+		}
+		cmpInt32(t, "gemm", gm, want)
+		cmpInt32(t, "gemv", gv, want[:R])
+	})
+}
