@@ -25,6 +25,11 @@ type editVar struct {
 // drop (return false) or add variables, and returns the directory.
 func rewrite(t *testing.T, spec string, edit func(vs []editVar) []editVar) string {
 	t.Helper()
+	return rewriteAliased(t, spec, edit, nil)
+}
+
+func rewriteAliased(t *testing.T, spec string, edit func(vs []editVar) []editVar, aliases []ct2.Alias) string {
+	t.Helper()
 	src := testfix.Path(t, "golden", "ct2go", "int8_float16")
 	mp, err := ct2.Map(filepath.Join(src, "model.bin"))
 	if err != nil {
@@ -48,7 +53,7 @@ func rewrite(t *testing.T, spec string, edit func(vs []editVar) []editVar) strin
 			t.Fatal(err)
 		}
 	}
-	if err := w.Close(nil); err != nil {
+	if err := w.Close(aliases); err != nil {
 		t.Fatal(err)
 	}
 	dst := t.TempDir()
@@ -273,5 +278,43 @@ func TestSessionErrors(t *testing.T) {
 	}
 	if _, err := s.Step(5); err == nil {
 		t.Error("Step past MaxLen succeeded")
+	}
+}
+
+// TestTiedEmbeddings: a projection stored as an alias of the embeddings (the
+// converter's dedup of tied weights, model_spec.py:169-189) loads through the
+// alias, including the "_scale" companion, and runs like an explicit copy.
+func TestTiedEmbeddings(t *testing.T) {
+	copyEmb := func(vs []editVar) []editVar {
+		var emb, scale editVar
+		for _, v := range vs {
+			switch v.name {
+			case "decoder/embeddings/weight":
+				emb = v
+			case "decoder/embeddings/weight_scale":
+				scale = v
+			}
+		}
+		for i := range vs {
+			switch vs[i].name {
+			case "decoder/projection/weight":
+				vs[i].data = emb.data
+			case "decoder/projection/weight_scale":
+				vs[i].data = scale.data
+			}
+		}
+		return vs
+	}
+	explicit := rewrite(t, "TransformerDecoderSpec", copyEmb)
+	tied := rewriteAliased(t, "TransformerDecoderSpec",
+		drop("decoder/projection/weight", "decoder/projection/weight_scale"),
+		[]ct2.Alias{{Name: "decoder/projection/weight", Target: "decoder/embeddings/weight"}})
+	ids := []int{128000, 9906, 11, 1917, 0}
+	want := prefillAll(t, loadModel(t, explicit, ComputeDefault), ids)
+	got := prefillAll(t, loadModel(t, tied, ComputeDefault), ids)
+	for i := range want {
+		if d := maxAbs(got[i], want[i]); d != 0 {
+			t.Errorf("position %d: tied projection differs by %.3g", i, d)
+		}
 	}
 }
