@@ -2,6 +2,7 @@ package verify
 
 import (
 	"math"
+	"math/big"
 	"strings"
 	"testing"
 )
@@ -287,5 +288,32 @@ func TestRopeAngleError(t *testing.T) {
 	want = 100 * math.Abs(f-((1-sm)*f/8+sm*f))
 	if e := RopeAngleError(1e6, 4, 8, 1, 4, 8192, 100); math.Abs(e-want) > 1e-12 {
 		t.Errorf("medium frequency error %g, want %g", e, want)
+	}
+}
+
+// klTermOracle is Σ_{k>=2} (-d)^k/k! in 256-bit arithmetic (|d| < 1).
+func klTermOracle(d float64) float64 {
+	x := new(big.Float).SetPrec(256).SetFloat64(-d)
+	term := new(big.Float).SetPrec(256).Mul(x, x)
+	term.Quo(term, big.NewFloat(2))
+	sum := new(big.Float).SetPrec(256).Set(term)
+	for k := 3; k < 60; k++ {
+		term.Mul(term, x)
+		term.Quo(term, new(big.Float).SetInt64(int64(k)))
+		sum.Add(sum, term)
+	}
+	f, _ := sum.Float64()
+	return f
+}
+
+// TestKLTermSeries: klTerm (series below 1/8, δ + expm1(-δ) above) equals
+// the exact δ + e^-δ - 1.
+func TestKLTermSeries(t *testing.T) {
+	t.Parallel()
+	for _, d := range []float64{1e-12, -1e-9, 1e-6, -3e-4, 0.01, -0.05, 0.1, -0.1249, 0.1249, 0.125, -0.5, 0.9} {
+		want := klTermOracle(d)
+		if got := klTerm(d); math.Abs(got-want) > 1e-14*want {
+			t.Errorf("klTerm(%g) = %.17g, want %.17g", d, got, want)
+		}
 	}
 }

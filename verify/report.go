@@ -155,7 +155,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		top1 := fmt.Sprintf("%d/%d", s.Top1, s.Positions)
 		fmt.Fprintf(&b, "%-12s %5d  %-9s %-9s %-9s %-9s %-9s %9s %6.3f  %9s %9s %7s  %s\n",
 			name, tokens, e3(s.MaxAbs), e3(s.MeanAbs), e3(s.KLMean), e3(s.KLP99), e3(s.KLMax), top1, s.Top5Overlap,
-			pplString(s.PPLRef, "%.4g"), pplString(s.PPLModel, "%.4g"), pplString(s.PPLRatio, "%.4f"), status)
+			pplString(s.PPLRef, "%.3e"), pplString(s.PPLModel, "%.3e"), pplString(s.PPLRatio, "%.4f"), status)
 	}
 	fmt.Fprintf(&b, "%-12s %5s  %-9s %-9s %-9s %-9s %-9s %9s %6s  %9s %9s %7s  %s\n",
 		"PROMPT", "TOK", "MAX|Δ|", "MEAN|Δ|", "KL MEAN", "KL P99", "KL MAX", "TOP-1", "TOP-5", "PPL REF", "PPL MODEL", "RATIO", "")
@@ -181,16 +181,16 @@ func (r *Report) WriteText(w io.Writer) error {
 		if v < 0 {
 			parts = append(parts, name+" not checked")
 		} else {
-			parts = append(parts, name+" "+fmt.Sprintf(format, v))
+			parts = append(parts, name+" ≤ "+fmt.Sprintf(format, v))
 		}
 	}
-	lim("KL mean ≤", th.MaxKLMean, "%.3g (per prompt and overall)")
+	lim("KL mean", th.MaxKLMean, "%.3g (per prompt and overall)")
 	if th.MinTop1 >= 0 {
 		parts = append(parts, fmt.Sprintf("top-1 ≥ %.1f%% (overall)", 100*th.MinTop1))
 	} else {
 		parts = append(parts, "top-1 not checked")
 	}
-	lim("max |Δ| ≤", th.MaxAbs, "%.3g")
+	lim("max |Δ|", th.MaxAbs, "%.3g")
 	fmt.Fprintf(&b, "thresholds: %s; NaN/Inf always fail\n", strings.Join(parts, ", "))
 	for _, p := range r.Prompts {
 		for _, f := range p.Failures {

@@ -108,12 +108,13 @@ func comparePrompt(name string, ids []int, ref, got []float32, V int) []located 
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
+			buf := make([]float64, V)
 			for t := w; t < T; t += workers {
 				next := -1
 				if t+1 < T {
 					next = ids[t+1]
 				}
-				p := ComparePosition(ref[t*V:(t+1)*V], got[t*V:(t+1)*V], next)
+				p := comparePosition(ref[t*V:(t+1)*V], got[t*V:(t+1)*V], next, buf)
 				out[t] = located{Position: p, prompt: name, pos: t, vocab: V}
 			}
 		}(w)
