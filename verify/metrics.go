@@ -140,7 +140,6 @@ func comparePosition(ref, model []float32, next int, buf []float64) Position {
 	return p
 }
 
-
 func argmax(x []float32) int {
 	best := 0
 	for i, v := range x {
