@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
+	"time"
 	"testing"
 	"unsafe"
 )
@@ -57,21 +59,20 @@ func parallelRows(rows, g int, f func(r0, r1 int)) {
 
 func BenchmarkMemRead(b *testing.B) {
 	buf := bigBuffer()
-	for _, g := range []int{1, 2} {
-		b.Run(fmt.Sprintf("1GiB/threads=%d", g), func(b *testing.B) {
-			b.SetBytes(bigBuf)
-			var sink uint64
-			var mu sync.Mutex
-			for i := 0; i < b.N; i++ {
-				parallelRows(bigBuf/128, g, func(r0, r1 int) {
-					s := memReadSum(buf[r0*128 : r1*128])
-					mu.Lock()
-					sink += s
-					mu.Unlock()
-				})
-			}
-			_ = sink
-		})
+	for _, streams := range []int{1, 4} {
+		probe := memReadSum
+		if streams == 4 {
+			probe = memReadSum4
+		}
+		for _, g := range []int{1, 2} {
+			b.Run(fmt.Sprintf("1GiB/streams=%d/threads=%d", streams, g), func(b *testing.B) {
+				b.SetBytes(bigBuf)
+				var sink atomic.Uint64
+				for i := 0; i < b.N; i++ {
+					parallelRows(bigBuf/128, g, func(r0, r1 int) { sink.Add(probe(buf[r0*128 : r1*128])) })
+				}
+			})
+		}
 	}
 }
 
@@ -165,4 +166,49 @@ func memReadSumGo(p []int8) uint64 {
 		s += uint64(uint8(v))
 	}
 	return s
+}
+
+// BenchmarkGemvInt8VsMem interleaves the memory-read probe and GemvInt8 on equally sized
+// regions of the 1 GiB buffer (alternate regions, so neither finds the other's data in L3)
+// and reports both bandwidths and GemvInt8's share of the probe's, which is robust against
+// the drift of a shared machine. This is the decode figure of merit: % of read bandwidth.
+// The probe alternates one-stream and four-stream reads (mem-GB/s is their mean).
+func BenchmarkGemvInt8VsMem(b *testing.B) {
+	buf := bigBuffer()
+	for _, shape := range [][2]int{{14336, 4096}, {4096, 14336}} {
+		rows, cols := shape[0], shape[1]
+		size := rows * cols
+		nmat := bigBuf / size &^ 1 // even, so regions alternate strictly
+		x := randInt8(rand.New(rand.NewPCG(1, 1)), cols, "random")
+		dst := make([]int32, rows)
+		for _, g := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%dx%d/threads=%d", rows, cols, g), func(b *testing.B) {
+				var tMem, tGemv time.Duration
+				var sink atomic.Uint64
+				for i := 0; i < b.N; i++ {
+					// Probe with one stream on even iterations, four streams on odd ones.
+					probe := memReadSum
+					if i%2 == 1 {
+						probe = memReadSum4
+					}
+					mm := (2 * i) % nmat
+					mem := buf[mm*size : (mm+1)*size]
+					t0 := time.Now()
+					parallelRows(size/128, g, func(r0, r1 int) { sink.Add(probe(mem[r0*128 : r1*128])) })
+					t1 := time.Now()
+					mg := (2*i + 1) % nmat
+					w := buf[mg*size : (mg+1)*size]
+					parallelRows(rows, g, func(r0, r1 int) {
+						GemvInt8(dst[r0:r1], w[r0*cols:r1*cols], r1-r0, cols, x)
+					})
+					tGemv += time.Since(t1)
+					tMem += t1.Sub(t0)
+				}
+				bytes := float64(size) * float64(b.N)
+				b.ReportMetric(bytes/tMem.Seconds()/1e9, "mem-GB/s")
+				b.ReportMetric(bytes/tGemv.Seconds()/1e9, "gemv-GB/s")
+				b.ReportMetric(100*tMem.Seconds()/tGemv.Seconds(), "%bw")
+			})
+		}
+	}
 }

@@ -59,3 +59,6 @@ func sumBytesAVX2(p *byte, n int) uint64
 func rowSumsAVX512(comp []int32, w []int8, rows, cols int) {
 	rowSums128VNNI(&comp[0], &w[0], rows, cols)
 }
+
+//go:noescape
+func sumBytes4AVX2(p *byte, n int) uint64
