@@ -1,6 +1,9 @@
 package runtime
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // pool is a fixed set of goroutines that split index ranges. Worker 0 is the
 // calling goroutine, so a 1-thread pool runs everything inline. Several
@@ -51,29 +54,41 @@ func (p *pool) close() {
 func (p *pool) run(n int, fn func(worker, lo, hi int)) { p.runAligned(n, 1, fn) }
 
 // runAligned is run with chunk boundaries on multiples of align (except the
-// last), so SIMD kernels see whole blocks of rows.
+// last), so SIMD kernels see whole blocks of rows. The range is cut into up to
+// chunksPerWorker chunks per worker that the workers take in order from a
+// shared counter: a worker slowed down (another process on its core) costs one
+// chunk, not a whole share, while each chunk stays large enough to stream.
 func (p *pool) runAligned(n, align int, fn func(worker, lo, hi int)) {
 	if n <= 0 {
 		return
 	}
 	blocks := (n + align - 1) / align
-	k := min(p.n, blocks)
-	if k <= 1 {
+	if p.n <= 1 || blocks <= 1 {
 		fn(0, 0, n)
 		return
 	}
+	chunks := min(blocks, p.n*chunksPerWorker)
+	var next atomic.Int64
+	work := func(worker int) {
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= chunks {
+				return
+			}
+			lo := blocks * i / chunks * align
+			hi := min(blocks*(i+1)/chunks*align, n)
+			fn(worker, lo, hi)
+		}
+	}
+	k := min(p.n, chunks)
 	var wg sync.WaitGroup
 	wg.Add(k - 1)
-	bounds := func(i int) (int, int) {
-		lo := blocks * i / k * align
-		hi := min(blocks*(i+1)/k*align, n)
-		return lo, hi
-	}
 	for i := 1; i < k; i++ {
-		lo, hi := bounds(i)
-		p.jobs <- poolJob{fn: fn, worker: i, lo: lo, hi: hi, wg: &wg}
+		p.jobs <- poolJob{fn: func(w, _, _ int) { work(w) }, worker: i, wg: &wg}
 	}
-	lo, hi := bounds(0)
-	fn(0, lo, hi)
+	work(0)
 	wg.Wait()
 }
+
+// chunksPerWorker trades scheduling slack against per-call overhead.
+const chunksPerWorker = 4
