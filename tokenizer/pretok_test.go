@@ -147,3 +147,11 @@ func TestPreTokenizerMatchesRegexReference(t *testing.T) {
 		}
 	}
 }
+
+func TestClassTable(t *testing.T) {
+	for r := rune(0); r < 0x10000; r++ {
+		if got, want := bmpClass[r], slowClass(r); got != want {
+			t.Fatalf("class of U+%04X: table %d, unicode %d", r, got, want)
+		}
+	}
+}
