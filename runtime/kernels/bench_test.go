@@ -142,6 +142,7 @@ func BenchmarkGemmInt8(b *testing.B) {
 						if CurrentISA() == Generic {
 							b.Skip("generic GEMM is too slow to be worth timing here")
 						}
+						cpu0 := processCPUTime()
 						for i := 0; i < b.N; i++ {
 							parallelRows(rows, g, func(r0, r1 int) {
 								if withComp {
@@ -151,8 +152,13 @@ func BenchmarkGemmInt8(b *testing.B) {
 								}
 							})
 						}
+						cpu := (processCPUTime() - cpu0).Seconds()
 						macs := float64(rows) * float64(cols) * n * float64(b.N)
 						b.ReportMetric(macs/b.Elapsed().Seconds()/1e9, "GMAC/s")
+						if cpu > 0 {
+							// Per CPU-second per thread: the speed of one core running the kernel.
+							b.ReportMetric(macs/cpu/1e9, "GMAC/cpu-s")
+						}
 					})
 				})
 			}

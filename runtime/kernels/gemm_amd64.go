@@ -30,19 +30,37 @@ type gemmScratch struct {
 
 var gemmPool = sync.Pool{New: func() any { return new(gemmScratch) }}
 
+// tileMinToks is the smallest final token block worth the 32-token tile kernel (measured
+// with BenchmarkGemmInt8Paths: the two paths break even near 14-16 tokens); smaller
+// remainders (and small n) go through the row-blocked GEMV, which wastes no lanes.
+const tileMinToks = 16
+
 // gemmInt8AVX512 tiles dst into 8-row x 32-token blocks. The token block is packed once
 // (shifted to u8, 4-byte groups interleaved across tokens) and reused by every row panel;
 // each weight panel is streamed once per token block. Columns past the last multiple of 4
 // (never the case for real models) are added by a scalar fix-up that uses the same shifted
-// arithmetic, so the compensation stays the full-row one.
+// arithmetic, so the compensation stays the full-row one. A last partial block of fewer
+// than tileMinToks tokens is done by gemmInt8RowBlocked.
 func gemmInt8AVX512(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n int, comp []int32) {
 	kq := cols / 4
-	// The scatter index t*ld must fit int32 after the *4 byte scaling; small n or tiny
-	// depth do not pay for packing.
-	if n < 4 || kq == 0 || int64(tileToks)*int64(ldDst) > math.MaxInt32/4 {
-		gemmInt8ViaGemv(dst, ldDst, w, rows, cols, x, n, comp)
-		return
+	nTile := n / tileToks * tileToks
+	if n-nTile >= tileMinToks {
+		nTile = n
 	}
+	// The scatter index t*ld must fit int32 after the *4 byte scaling.
+	if kq == 0 || int64(tileToks)*int64(ldDst) > math.MaxInt32/4 {
+		nTile = 0
+	}
+	if nTile > 0 {
+		gemmInt8Tiled(dst, ldDst, w, rows, cols, x, nTile, comp)
+	}
+	if nTile < n {
+		gemmInt8RowBlocked(dst[nTile*ldDst:], ldDst, w, rows, cols, x[nTile*cols:], n-nTile, comp)
+	}
+}
+
+func gemmInt8Tiled(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n int, comp []int32) {
+	kq := cols / 4
 	var idx [16]int32
 	for t := range idx {
 		idx[t] = int32(t * ldDst)
@@ -97,6 +115,27 @@ func gemmInt8AVX512(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, 
 	}
 }
 
+// gemmInt8RowBlocked runs the VNNI GEMV once per token on blocks of about 32 KiB of weight
+// rows, so the block is read from DRAM once and from L1 for the other tokens. Used for
+// small n, where the 32-token tile would leave most lanes idle.
+func gemmInt8RowBlocked(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n int, comp []int32) {
+	var pc [256]int32
+	rb := min(gemmRowBlock(cols), len(pc))
+	for r0 := 0; r0 < rows; r0 += rb {
+		nr := min(rb, rows-r0)
+		wb := w[r0*cols : (r0+nr)*cols]
+		c := pc[:nr]
+		if comp != nil {
+			c = comp[r0 : r0+nr]
+		} else {
+			rowSums128VNNI(&c[0], &wb[0], nr, cols)
+		}
+		for t := 0; t < n; t++ {
+			gemvInt8VNNI(&dst[t*ldDst+r0], &wb[0], nr, cols, &x[t*cols], &c[0])
+		}
+	}
+}
+
 // packTokens writes nt token rows of x (row stride cols) as [kq][32 tokens][4 bytes], each
 // byte XOR 0x80 (= x+128 as u8); token slots past nt are zero.
 func packTokens(xp []byte, x []byte, cols, kq, nt int) {
@@ -112,12 +151,5 @@ func packTokens(xp []byte, x []byte, cols, kq, nt int) {
 		for g := 0; g < kq; g++ {
 			clear(xp32[g*tileToks+nt : (g+1)*tileToks])
 		}
-	}
-}
-
-// gemmInt8ViaGemv handles shapes the tile kernel does not pay off for: one GEMV per token.
-func gemmInt8ViaGemv(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n int, comp []int32) {
-	for t := 0; t < n; t++ {
-		impl.gemvInt8(dst[t*ldDst:t*ldDst+rows], w, rows, cols, x[t*cols:t*cols+cols], comp)
 	}
 }

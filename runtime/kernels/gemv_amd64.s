@@ -102,6 +102,36 @@ loop4:                             // comp == nil: also accumulate 128*w
 	JMP  loop4
 
 loop4c:                            // comp given: w straight from memory
+	// Two 64-column steps per iteration into separate accumulators (Z0..Z3, Z16..Z19):
+	// eight independent vpdpbusd chains hide its latency when w comes from cache.
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	MOVQ AX, R13
+	ANDQ $-128, R13
+
+loop4c2:
+	CMPQ BX, R13
+	JAE  loop4c1
+	VPXORD   (R8)(BX*1), Z31, Z8
+	VPXORD   64(R8)(BX*1), Z31, Z9
+	VPDPBUSD (SI)(BX*1), Z8, Z0
+	VPDPBUSD (R10)(BX*1), Z8, Z1
+	VPDPBUSD (R11)(BX*1), Z8, Z2
+	VPDPBUSD (R12)(BX*1), Z8, Z3
+	VPDPBUSD 64(SI)(BX*1), Z9, Z16
+	VPDPBUSD 64(R10)(BX*1), Z9, Z17
+	VPDPBUSD 64(R11)(BX*1), Z9, Z18
+	VPDPBUSD 64(R12)(BX*1), Z9, Z19
+	ADDQ $128, BX
+	JMP  loop4c2
+
+loop4c1:
+	VPADDD Z16, Z0, Z0
+	VPADDD Z17, Z1, Z1
+	VPADDD Z18, Z2, Z2
+	VPADDD Z19, Z3, Z3
 	CMPQ BX, AX
 	JAE  tail4
 	VPXORD   (R8)(BX*1), Z31, Z8
@@ -110,7 +140,6 @@ loop4c:                            // comp given: w straight from memory
 	VPDPBUSD (R11)(BX*1), Z8, Z2
 	VPDPBUSD (R12)(BX*1), Z8, Z3
 	ADDQ $64, BX
-	JMP  loop4c
 
 tail4:
 	CMPQ BX, CX
