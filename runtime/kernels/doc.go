@@ -20,6 +20,27 @@
 // order than the pure-Go loop; the tests bound the difference by 2*gamma(n)*sum|a_i*b_i|
 // (gamma(n) = n*u/(1-n*u), u = 2^-24), the textbook worst case for two summation orders.
 //
+// How the runtime drives an int8 linear layer (CTranslate2 int8_float32 semantics: weights
+// int8 with one float32 scale per output row, activations quantized per token):
+//
+//	// once per weight matrix w [R, C], at load:
+//	comp := make([]int32, R)
+//	kernels.RowSumsInt8(comp, w, R, C)
+//
+//	// decode, one token x [C] float32; each goroutine takes rows [r0, r1):
+//	sa := kernels.QuantizeRowInt8(xq, x)
+//	kernels.GemvInt8Comp(acc[r0:r1], w[r0*C:r1*C], r1-r0, C, xq, comp[r0:r1])
+//	kernels.DequantRowInt32(y[r0:r1], acc[r0:r1], sa, wScale[r0:r1])
+//
+//	// prefill, n tokens x [n, C]: quantize each token row (scale sa[t]), then per goroutine
+//	kernels.GemmInt8Comp(acc[r0:], R, w[r0*C:r1*C], r1-r0, C, xq, n, comp[r0:r1])
+//	// and dequantize row t's slice acc[t*R+r0 : t*R+r1] with sa[t] and wScale[r0:r1].
+//
+// The Comp variants and the plain ones give identical results; the plain ones compute the
+// compensation themselves (a little slower on VNNI hardware). Splitting rows at multiples of
+// 8 keeps every goroutine on the full-width tiles. GemmInt8 picks its strategy by n: a
+// 32-token x 8-row VNNI tile for n >= 16, otherwise row-blocked GEMVs.
+//
 // Concurrency: kernels keep no state and allocate nothing, so callers may run them from
 // many goroutines on disjoint destination slices (e.g. splitting rows). Only SetISA mutates
 // package state and must not run concurrently with kernel calls.
