@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/x448/float16"
@@ -504,4 +507,22 @@ func TestConcurrentRowSplit(t *testing.T) {
 		cmpInt32(t, "gemm", gm, want)
 		cmpInt32(t, "gemv", gv, want[:R])
 	})
+}
+
+// TestNoSIMDEnv re-runs this test binary with CT2GO_NOSIMD=1 and checks that init chose
+// the pure-Go kernels there.
+func TestNoSIMDEnv(t *testing.T) {
+	if os.Getenv(NoSIMDEnv) == "1" {
+		if CurrentISA() != Generic {
+			t.Fatalf("%s=1 but CurrentISA() = %v", NoSIMDEnv, CurrentISA())
+		}
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestNoSIMDEnv$", "-test.v")
+	cmd.Env = append(os.Environ(), NoSIMDEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestNoSIMDEnv") {
+		t.Fatalf("child with %s=1 failed: %v\n%s", NoSIMDEnv, err, out)
+	}
+	t.Logf("levels here: %v, current %v", ISAs(), CurrentISA())
 }
