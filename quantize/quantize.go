@@ -18,19 +18,24 @@ import "math"
 // AbsMax returns max |x| (0 for an empty slice). A NaN makes the result NaN,
 // as np.amax does.
 func AbsMax(x []float32) float32 {
-	var m float32
-	for _, v := range x {
-		if v != v {
-			return v
-		}
-		if v < 0 {
-			v = -v
-		}
-		if v > m {
-			m = v
-		}
+	// On the IEEE bit patterns with the sign cleared, float order is integer
+	// order (and every NaN is above +Inf), so this is a branch-light integer max.
+	var m0, m1, m2, m3 uint32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		m0 = max(m0, math.Float32bits(x[i])&0x7fffffff)
+		m1 = max(m1, math.Float32bits(x[i+1])&0x7fffffff)
+		m2 = max(m2, math.Float32bits(x[i+2])&0x7fffffff)
+		m3 = max(m3, math.Float32bits(x[i+3])&0x7fffffff)
 	}
-	return m
+	for ; i < len(x); i++ {
+		m0 = max(m0, math.Float32bits(x[i])&0x7fffffff)
+	}
+	m := max(m0, m1, m2, m3)
+	if m > 0x7f800000 {
+		return float32(math.NaN())
+	}
+	return math.Float32frombits(m)
 }
 
 // Int8Scale is the per-row scale for a row whose max |w| is amax.
@@ -48,8 +53,9 @@ func Int8Rows(dst []int8, scales []float32, src []float32, cols int) {
 		s := Int8Scale(AbsMax(row))
 		scales[r] = s
 		out := dst[r*cols : (r+1)*cols]
+		out = out[:len(row)]
 		for i, v := range row {
-			out[i] = int8(rint(v * s))
+			out[i] = int8(rint32(v * s))
 		}
 	}
 }
@@ -75,6 +81,19 @@ func Int16(dst []int16, src []float32, scale float32) {
 		}
 		dst[i] = int16(q)
 	}
+}
+
+// roundMagic is 1.5·2^23: adding and subtracting it in float32 rounds to an
+// integer with the FPU's round-half-even, exactly, for |x| < 2^22.
+const roundMagic = 12582912
+
+// rint32 rounds |x| ≤ 127.5 (the range of w·scale for int8) half to even.
+// NaN maps to 0 as in rint.
+func rint32(x float32) int32 {
+	if x != x {
+		return 0
+	}
+	return int32((x + roundMagic) - roundMagic)
 }
 
 // rint rounds half to even like np.rint. NaN (only reachable from non-finite

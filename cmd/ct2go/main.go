@@ -58,6 +58,9 @@ func newApp() *cli.App {
 			stripCommand(),
 			inspectCommand(),
 			fixRopeCommand(),
+			synthCommand(),
+			verifyCommand(),
+			runCommand(),
 		},
 		// Errors are printed once, by run, with a proper exit code.
 		ExitErrHandler: func(*cli.Context, error) {},

@@ -38,7 +38,15 @@ func F32ToBF16(f float32) uint16 {
 
 // F32ToF16 rounds to float16, nearest-even, overflowing to ±Inf as torch's
 // .half() does.
-func F32ToF16(f float32) uint16 { return uint16(float16.Fromfloat32(f)) }
+func F32ToF16(f float32) uint16 {
+	// Fast path: a value float16 holds exactly in its normal range is a
+	// re-biased exponent and a truncated mantissa.
+	b := math.Float32bits(f)
+	if e := b >> 23 & 0xff; e-113 <= 142-113 && b&0x1fff == 0 {
+		return uint16(b>>16&0x8000 | (e-112)<<10 | b>>13&0x3ff)
+	}
+	return uint16(float16.Fromfloat32(f))
+}
 
 // F16Loss counts what casting to float16 did to finite values.
 type F16Loss struct {
@@ -57,6 +65,13 @@ const minNormalF16 = 6.103515625e-05
 // the losses.
 func RoundF16(x []float32) (loss F16Loss) {
 	for i, v := range x {
+		// Fast path: a normal f16 magnitude (2^-14 ≤ |v| < 2^16, biased f32
+		// exponent 113..142) with no mantissa bits below f16's 10 is exact —
+		// which every bf16 value in that range is. Zero is exact too.
+		b := math.Float32bits(v)
+		if e := b >> 23 & 0xff; (e-113 <= 142-113 && b&0x1fff == 0) || b&0x7fffffff == 0 {
+			continue
+		}
 		r := f16ToF32(F32ToF16(v))
 		if r != v {
 			a := math.Abs(float64(v))

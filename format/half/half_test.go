@@ -3,6 +3,8 @@ package half
 import (
 	"math"
 	"testing"
+
+	"github.com/x448/float16"
 )
 
 func TestF32ToBF16(t *testing.T) {
@@ -48,5 +50,21 @@ func TestWidenRoundTrip(t *testing.T) {
 	F16ToF32(dst, []uint16{0x3c00, 0x0001, 0x7bff, 0xfc00})
 	if dst[0] != 1 || dst[1] != 5.960464477539063e-08 || dst[2] != 65504 || !math.IsInf(float64(dst[3]), -1) {
 		t.Errorf("f16 widen %v", dst)
+	}
+}
+
+// TestF32ToF16Exhaustive checks the fast path against x448/float16 on every
+// float16 value and on their float32 neighbours.
+func TestF32ToF16Exhaustive(t *testing.T) {
+	for h := 0; h < 1<<16; h++ {
+		f := float16.Frombits(uint16(h)).Float32()
+		if f != f {
+			continue
+		}
+		for _, v := range []float32{f, math.Nextafter32(f, 1e9), math.Nextafter32(f, -1e9)} {
+			if got, want := F32ToF16(v), uint16(float16.Fromfloat32(v)); got != want {
+				t.Fatalf("F32ToF16(%v) = %#x, want %#x", v, got, want)
+			}
+		}
 	}
 }
