@@ -63,12 +63,13 @@ func (sp *Sampler) Sample(logits []float32) int {
 	}
 	// Candidates sorted by logit, highest first, lower id first on ties.
 	idx := sp.idx[:0]
-	for i := range logits {
-		idx = append(idx, i)
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return logits[idx[a]] > logits[idx[b]] })
-	if k := sp.s.TopK; k > 0 && k < len(idx) {
-		idx = idx[:k]
+	if k := sp.s.TopK; k > 0 && k < len(logits) {
+		idx = topIDs(idx, logits, k)
+	} else {
+		for i := range logits {
+			idx = append(idx, i)
+		}
+		sort.SliceStable(idx, func(a, b int) bool { return logits[idx[a]] > logits[idx[b]] })
 	}
 	// Softmax of logits/T in float64 over the candidates.
 	p := sp.p[:0]
@@ -104,6 +105,27 @@ func (sp *Sampler) Sample(logits []float32) int {
 		}
 	}
 	return idx[len(p)-1]
+}
+
+// topIDs appends the ids of the k largest logits to dst, largest first and
+// lower id first on ties (insertion into a sorted list of k: O(V·k) worst
+// case, ~V comparisons in practice since few logits beat the k-th).
+func topIDs(dst []int, x []float32, k int) []int {
+	for i, v := range x {
+		if len(dst) == k && v <= x[dst[k-1]] {
+			continue
+		}
+		j := len(dst)
+		for j > 0 && x[dst[j-1]] < v {
+			j--
+		}
+		if len(dst) < k {
+			dst = append(dst, 0)
+		}
+		copy(dst[j+1:], dst[j:len(dst)-1])
+		dst[j] = i
+	}
+	return dst
 }
 
 // Options configure Generate.
