@@ -14,9 +14,9 @@ func TestDecodeBF16Flags(t *testing.T) {
 		exact16 bool
 	}{
 		{[]float32{1, -0.02, 65280, 6.103515625e-05}, 0, true},
-		{[]float32{1, 1e-6}, 0, false},                // below float16's normal range
-		{[]float32{1, 70000}, 0, false},               // overflows float16
-		{[]float32{1, 0}, 0, false},                   // zero takes the careful path (exact anyway)
+		{[]float32{1, 1e-6}, 0, false},  // below float16's normal range
+		{[]float32{1, 70000}, 0, false}, // overflows float16
+		{[]float32{1, 0}, 0, false},     // zero takes the careful path (exact anyway)
 		{[]float32{float32(math.Inf(1)), float32(math.NaN()), 2}, 2, false},
 	} {
 		src := make([]uint16, len(c.vals))
