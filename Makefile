@@ -5,7 +5,7 @@ FIXTURES ?= ../shared/fixtures
 BIN      := bin/ct2go
 OUT      := out
 
-.PHONY: all build demo test vet fmt-check clean
+.PHONY: all build demo test vet fmt-check clean bench-convert
 
 all: build
 
@@ -28,6 +28,10 @@ vet:
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# Opt-in, long (~10 min, ~34 GB of disk): full-size synthetic 11B-Vision and 8B conversions, cold and warm.
+bench-convert: build
+	bash scripts/bench-convert.sh
 
 clean:
 	rm -rf bin $(OUT)
