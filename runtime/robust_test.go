@@ -56,7 +56,7 @@ func rewriteAliased(t *testing.T, spec string, edit func(vs []editVar) []editVar
 	if err := w.Close(aliases); err != nil {
 		t.Fatal(err)
 	}
-	dst := t.TempDir()
+	dst := scratchDir(t)
 	testmodel.WriteFile(t, src, dst, buf.Bytes())
 	return dst
 }
@@ -182,7 +182,7 @@ func TestLoadTruncated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dst := t.TempDir()
+	dst := scratchDir(t)
 	testmodel.WriteFile(t, src, dst, nil)
 	writeBin := func(b []byte) {
 		if err := os.WriteFile(filepath.Join(dst, "model.bin"), b, 0o644); err != nil {

@@ -75,8 +75,9 @@ func (r *ropeTable) ensure(n int) {
 	if n <= have {
 		return
 	}
-	// CT2 grows by at least 2048 positions at a time.
-	n = max(n, have+2048)
+	// Grow geometrically; the values of a position do not depend on the table
+	// size (CT2 grows by 2048 at a time, with the same per-position formula).
+	n = max(n, 2*have)
 	cos := make([]float32, n*r.half)
 	sin := make([]float32, n*r.half)
 	copy(cos, r.cos)

@@ -146,7 +146,11 @@ func Build(t testing.TB, variant, quant string) string {
 	}
 	if root == "" {
 		var err error
-		if root, err = os.MkdirTemp("", "ct2go-testmodel-"); err != nil {
+		// tmpfs when available: the models are rebuilt on every test run.
+		if root, err = os.MkdirTemp("/dev/shm", "ct2go-testmodel-"); err != nil {
+			root, err = os.MkdirTemp("", "ct2go-testmodel-")
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 	}
