@@ -39,3 +39,40 @@ func BenchmarkGemmInt8Paths(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGemmInt8DRAM times the tile path with the weights streamed from DRAM (matrices
+// rotate through the 1 GiB buffer, as the layers of a model do), on 1 and 2 goroutines.
+func BenchmarkGemmInt8DRAM(b *testing.B) {
+	if !hasAVX512 {
+		b.Skip("no AVX-512 VNNI")
+	}
+	buf := bigBuffer()
+	const n = 128
+	for _, shape := range [][2]int{{14336, 4096}, {4096, 14336}} {
+		rows, cols := shape[0], shape[1]
+		size := rows * cols
+		nmat := bigBuf / size
+		r := rand.New(rand.NewPCG(3, 3))
+		x := randInt8(r, n*cols, "random")
+		dst := make([]int32, n*rows)
+		comp := make([]int32, rows)
+		for _, g := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%dx%d/threads=%d", rows, cols, g), func(b *testing.B) {
+				cpu0 := processCPUTime()
+				for i := 0; i < b.N; i++ {
+					m := i % nmat
+					w := buf[m*size : (m+1)*size]
+					parallelRows(rows/8, g, func(p0, p1 int) {
+						r0, r1 := p0*8, p1*8
+						gemmInt8Tiled(dst[r0:], rows, w[r0*cols:r1*cols], r1-r0, cols, x, n, comp[r0:r1])
+					})
+				}
+				macs := float64(size) * n * float64(b.N)
+				b.ReportMetric(macs/b.Elapsed().Seconds()/1e9, "GMAC/s")
+				if cpu := (processCPUTime() - cpu0).Seconds(); cpu > 0 {
+					b.ReportMetric(macs/cpu/1e9, "GMAC/cpu-s")
+				}
+			})
+		}
+	}
+}

@@ -35,9 +35,9 @@ var gemmPool = sync.Pool{New: func() any { return new(gemmScratch) }}
 // remainders (and small n) go through the row-blocked GEMV, which wastes no lanes.
 const tileMinToks = 16
 
-// gemmInt8AVX512 tiles dst into 8-row x 32-token blocks. The token block is packed once
+// gemmInt8AVX512 tiles dst into 8-row x 32-token blocks. Token blocks are packed once
 // (shifted to u8, 4-byte groups interleaved across tokens) and reused by every row panel;
-// each weight panel is streamed once per token block. Columns past the last multiple of 4
+// each weight panel is streamed once per superblock of tokens (see packBudget). Columns past the last multiple of 4
 // (never the case for real models) are added by a scalar fix-up that uses the same shifted
 // arithmetic, so the compensation stays the full-row one. A last partial block of fewer
 // than tileMinToks tokens is done by gemmInt8RowBlocked.
@@ -59,31 +59,42 @@ func gemmInt8AVX512(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, 
 	}
 }
 
+// packBudget bounds the packed token bytes kept hot in L2 (2 MiB per core on the machines
+// this was tuned on): the tile path packs up to packBudget/cols tokens (a multiple of 32) at a
+// time and runs every weight panel over all of them, so weights are streamed from DRAM
+// ceil(n / superblock) times per call instead of once per 32 tokens.
+var packBudget = 1 << 20 // a variable so tests can force several superblocks
+
 func gemmInt8Tiled(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n int, comp []int32) {
 	kq := cols / 4
 	var idx [16]int32
 	for t := range idx {
 		idx[t] = int32(t * ldDst)
 	}
+	blk := tileToks * kq * 4 // bytes of one packed 32-token block
+	nbAll := (n + tileToks - 1) / tileToks
+	superBlocks := min(max(1, packBudget/blk), nbAll)
 	sc := gemmPool.Get().(*gemmScratch)
-	need := tileToks * kq * 4
-	if cap(sc.xp) < need {
-		sc.xp = make([]byte, need)
+	if cap(sc.xp) < superBlocks*blk {
+		sc.xp = make([]byte, superBlocks*blk)
 	}
-	xp := sc.xp[:need]
+	xp := sc.xp[:superBlocks*blk]
 	xb := unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), len(x))
 	if comp == nil {
-		// Row sums are computed panel by panel during the first token block, right before the
-		// kernel reads the same panel (so it comes from cache), and reused by later blocks.
+		// Row sums are computed during the first superblock, right before the kernel reads
+		// the same panel (so it comes from cache), and reused by later superblocks.
 		if cap(sc.comp) < rows {
 			sc.comp = make([]int32, rows)
 		}
 	}
 
-	for t0 := 0; t0 < n; t0 += tileToks {
-		nt := min(tileToks, n-t0)
-		packTokens(xp, xb[t0*cols:], cols, kq, nt)
-		mask := uint64(1)<<nt - 1
+	for s0 := 0; s0 < n; s0 += superBlocks * tileToks {
+		ns := min(superBlocks*tileToks, n-s0)
+		nb := (ns + tileToks - 1) / tileToks
+		for b := 0; b < nb; b++ {
+			t0 := s0 + b*tileToks
+			packTokens(xp[b*blk:], xb[t0*cols:], cols, kq, min(tileToks, n-t0))
+		}
 		for r0 := 0; r0 < rows; r0 += tileRows {
 			nr := min(tileRows, rows-r0)
 			var pc []int32
@@ -91,11 +102,15 @@ func gemmInt8Tiled(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n
 				pc = comp[r0 : r0+nr]
 			} else {
 				pc = sc.comp[r0 : r0+nr]
-				if t0 == 0 {
+				if s0 == 0 {
 					rowSums128VNNI(&pc[0], &w[r0*cols], nr, cols)
 				}
 			}
-			gemmInt8Tile8x32(&dst[t0*ldDst+r0], ldDst, &w[r0*cols], cols, kq, &xp[0], &pc[0], nr, mask, &idx[0])
+			for b := 0; b < nb; b++ {
+				t0 := s0 + b*tileToks
+				mask := uint64(1)<<min(tileToks, n-t0) - 1
+				gemmInt8Tile8x32(&dst[t0*ldDst+r0], ldDst, &w[r0*cols], cols, kq, &xp[b*blk], &pc[0], nr, mask, &idx[0])
+			}
 		}
 	}
 	gemmPool.Put(sc)

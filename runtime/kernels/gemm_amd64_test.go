@@ -1,0 +1,39 @@
+//go:build amd64
+
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestGemmInt8Superblocks shrinks packBudget so the tile path splits the tokens into several
+// superblocks (and reuses the row sums it computed in the first one).
+func TestGemmInt8Superblocks(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("no AVX-512 VNNI on this machine: the tile path is not used")
+	}
+	prevISA, _ := SetISA(AVX512)
+	defer SetISA(prevISA)
+	prev := packBudget
+	defer func() { packBudget = prev }()
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, budget := range []int{1, 4096, 3 * 32 * 64} {
+		packBudget = budget
+		for _, s := range []struct{ rows, cols, n int }{{9, 64, 100}, {17, 130, 97}, {8, 256, 64}} {
+			name := fmt.Sprintf("budget=%d/%v", budget, s)
+			w, x := randInt8(r, s.rows*s.cols, "random"), randInt8(r, s.n*s.cols, "extreme")
+			want := make([]int32, s.n*s.rows)
+			gemmInt8Generic(want, s.rows, w, s.rows, s.cols, x, s.n, nil)
+			got := make([]int32, s.n*s.rows)
+			GemmInt8(got, w, s.rows, s.cols, x, s.n)
+			cmpInt32(t, name+"/nil comp", got, want)
+			comp := make([]int32, s.rows)
+			RowSumsInt8(comp, w, s.rows, s.cols)
+			clear(got)
+			GemmInt8Comp(got, s.rows, w, s.rows, s.cols, x, s.n, comp)
+			cmpInt32(t, name+"/comp", got, want)
+		}
+	}
+}
