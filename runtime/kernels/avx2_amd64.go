@@ -11,6 +11,9 @@ func gemvInt8AVX2Asm(dst *int32, w *int8, rows, cols, stride int, x *int8)
 func gemvF32AVX2Asm(dst *float32, w *float32, rows, cols, stride int, x *float32)
 
 //go:noescape
+func axpyF32AVX2Asm(y *float32, a float32, x *float32, n int)
+
+//go:noescape
 func f16ToF32AVX2Asm(dst *float32, src *uint16, n int)
 
 //go:noescape
@@ -147,4 +150,12 @@ func rowSumsAVX2(comp []int32, w []int8, rows, cols int) {
 			acc[i] *= 128
 		}
 	}
+}
+
+func axpyF32AVX2(y []float32, a float32, x []float32) {
+	n8 := len(x) &^ 7
+	if n8 > 0 {
+		axpyF32AVX2Asm(&y[0], a, &x[0], n8)
+	}
+	axpyF32FMA(y[n8:], a, x[n8:])
 }

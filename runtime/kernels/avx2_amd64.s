@@ -303,3 +303,45 @@ b1:
 bdone:
 	VZEROUPPER
 	RET
+
+// func axpyF32AVX2Asm(y *float32, a float32, x *float32, n int)
+// y[i] += a*x[i] for i < n, n a positive multiple of 8; one fused multiply-add per element.
+TEXT ·axpyF32AVX2Asm(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), DI
+	VBROADCASTSS a+8(FP), Y15
+	MOVQ x+16(FP), SI
+	MOVQ n+24(FP), CX
+	XORQ BX, BX
+	MOVQ CX, AX
+	ANDQ $-32, AX
+
+ax4:
+	CMPQ BX, AX
+	JAE  ax1
+	VMOVUPS (DI)(BX*4), Y0
+	VMOVUPS 32(DI)(BX*4), Y1
+	VMOVUPS 64(DI)(BX*4), Y2
+	VMOVUPS 96(DI)(BX*4), Y3
+	VFMADD231PS (SI)(BX*4), Y15, Y0
+	VFMADD231PS 32(SI)(BX*4), Y15, Y1
+	VFMADD231PS 64(SI)(BX*4), Y15, Y2
+	VFMADD231PS 96(SI)(BX*4), Y15, Y3
+	VMOVUPS Y0, (DI)(BX*4)
+	VMOVUPS Y1, 32(DI)(BX*4)
+	VMOVUPS Y2, 64(DI)(BX*4)
+	VMOVUPS Y3, 96(DI)(BX*4)
+	ADDQ $32, BX
+	JMP  ax4
+
+ax1:
+	CMPQ BX, CX
+	JAE  axdone
+	VMOVUPS (DI)(BX*4), Y0
+	VFMADD231PS (SI)(BX*4), Y15, Y0
+	VMOVUPS Y0, (DI)(BX*4)
+	ADDQ $8, BX
+	JMP  ax1
+
+axdone:
+	VZEROUPPER
+	RET

@@ -38,6 +38,7 @@ type kernelSet struct {
 	rowSums   func(comp []int32, w []int8, rows, cols int)
 	gemmInt8  func(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n int, comp []int32)
 	gemvF32   func(dst []float32, w []float32, rows, cols int, x []float32)
+	axpyF32   func(y []float32, a float32, x []float32)
 	gemmF32   func(dst []float32, ldDst int, w []float32, rows, cols int, x []float32, n int)
 	f16ToF32  func(dst []float32, src []uint16)
 	bf16ToF32 func(dst []float32, src []uint16)
@@ -50,6 +51,7 @@ var genericSet = kernelSet{
 	rowSums:   rowSumsGeneric,
 	gemmInt8:  gemmInt8Generic,
 	gemvF32:   gemvF32Generic,
+	axpyF32:   axpyF32Generic,
 	gemmF32:   gemmF32Generic,
 	f16ToF32:  f16ToF32Generic,
 	bf16ToF32: bf16ToF32Generic,

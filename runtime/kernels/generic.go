@@ -66,6 +66,22 @@ func gemmF32Generic(dst []float32, ldDst int, w []float32, rows, cols int, x []f
 	}
 }
 
+func axpyF32Generic(y []float32, a float32, x []float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] += a * v
+	}
+}
+
+// axpyF32FMA is the fused form the SIMD versions use for their tails: math.FMA rounds once,
+// exactly like vfmadd231ps, so a SIMD level gives the same bits on every element.
+func axpyF32FMA(y []float32, a float32, x []float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] = float32(math.FMA(float64(a), float64(v), float64(y[i])))
+	}
+}
+
 // f16ToF32Generic widens binary16 exactly. Subnormals are normalised by hand; NaNs get the
 // quiet bit (bit 22) set, matching vcvtph2ps, so the SIMD path is bit-exact with this one.
 func f16ToF32Generic(dst []float32, src []uint16) {

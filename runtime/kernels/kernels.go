@@ -140,6 +140,20 @@ func GemvF32(dst []float32, w []float32, rows, cols int, x []float32) {
 	impl.gemvF32(dst[:rows], w[:rows*cols], rows, cols, x[:cols])
 }
 
+// AxpyF32 computes y[i] += a*x[i] for i < len(x) (y at least as long), e.g. for attention
+// output = sum_s p[s] * V[s, :] with V stored [S, head_dim]. The SIMD versions fuse the
+// multiply-add (one rounding, like math.FMA); the pure-Go one rounds the product first, so
+// levels can differ by one rounding of a*x[i] per element.
+func AxpyF32(y []float32, a float32, x []float32) {
+	if len(y) < len(x) {
+		panic(fmt.Sprintf("kernels.AxpyF32: len(y)=%d < len(x)=%d", len(y), len(x)))
+	}
+	if len(x) == 0 {
+		return
+	}
+	impl.axpyF32(y[:len(x)], a, x)
+}
+
 // GemmF32 computes dst[t*rows+r] = sum_k w[r*cols+k] * x[t*cols+k] in float32
 // (w [rows, cols], x [n, cols], dst [n, rows]).
 func GemmF32(dst []float32, w []float32, rows, cols int, x []float32, n int) {

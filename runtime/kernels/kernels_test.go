@@ -439,6 +439,7 @@ func TestNoAllocs(t *testing.T) {
 			"GemmInt8":        func() { GemmInt8(d32, w8, rows, cols, x8, n) },
 			"GemmInt8Comp":    func() { GemmInt8Comp(d32, rows, w8, rows, cols, x8, n, comp) },
 			"GemvF32":         func() { GemvF32(df, wf, rows, cols, xf) },
+			"AxpyF32":         func() { AxpyF32(df, 0.5, xf[:cols]) },
 			"GemmF32":         func() { GemmF32(df, wf, rows, cols, xf, n) },
 			"F16ToF32":        func() { F16ToF32(df, h) },
 			"BF16ToF32":       func() { BF16ToF32(df, h) },
@@ -525,4 +526,32 @@ func TestNoSIMDEnv(t *testing.T) {
 		t.Fatalf("child with %s=1 failed: %v\n%s", NoSIMDEnv, err, out)
 	}
 	t.Logf("levels here: %v, current %v", ISAs(), CurrentISA())
+}
+
+func TestAxpyF32(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	forEachISA(t, func(t *testing.T, l ISA) {
+		for _, n := range []int{1, 7, 8, 9, 31, 32, 33, 100, 1027} {
+			x, y0 := randF32(r, n+1), randF32(r, n+1)
+			a := float32(r.NormFloat64())
+			y := append([]float32(nil), y0...)
+			AxpyF32(y, a, x[:n])
+			if y[n] != y0[n] {
+				t.Fatalf("n=%d: AxpyF32 wrote past len(x)", n)
+			}
+			for i := 0; i < n; i++ {
+				// Generic: round(a*x) then round(+y); fused: one rounding. Either is within one
+				// ulp of the fused value plus one rounding of the product, bounded here by
+				// 2^-23 * (|a*x| + |y|).
+				fused := float32(math.FMA(float64(a), float64(x[i]), float64(y0[i])))
+				bound := math.Ldexp(math.Abs(float64(a)*float64(x[i]))+math.Abs(float64(y0[i])), -23)
+				if d := math.Abs(float64(y[i]) - float64(fused)); d > bound {
+					t.Fatalf("n=%d i=%d: %g vs fused %g", n, i, y[i], fused)
+				}
+				if l != Generic && y[i] != fused {
+					t.Fatalf("%v n=%d i=%d: %g, want the fused %g bit for bit", l, n, i, y[i], fused)
+				}
+			}
+		}
+	})
 }
