@@ -386,3 +386,53 @@ func TestFixRopeCommand(t *testing.T) {
 		t.Errorf("second fix-rope: %d %q", r.code, r.stderr)
 	}
 }
+
+// TestConvertHubIDOffline: with HF_HUB_CACHE holding a huggingface_hub-style
+// cache of the fixture and HF_HUB_OFFLINE=1, `convert --model org/name`
+// gives the same bytes as converting the directory.
+func TestConvertHubIDOffline(t *testing.T) {
+	src := testfix.Path(t, "tiny-mllama")
+	cache := t.TempDir()
+	repo := filepath.Join(cache, "models--acme--tiny-vision")
+	commit := "0123456789abcdef0123456789abcdef01234567"
+	snap := filepath.Join(repo, "snapshots", commit)
+	for _, d := range []string{filepath.Join(repo, "blobs"), filepath.Join(repo, "refs"), snap} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries, _ := os.ReadDir(src)
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(b)
+		blob := hex.EncodeToString(sum[:])
+		if err := os.WriteFile(filepath.Join(repo, "blobs", blob), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(filepath.Join("..", "..", "blobs", blob), filepath.Join(snap, e.Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(repo, "refs", "main"), []byte(commit), 0o644)
+	out := filepath.Join(t.TempDir(), "out")
+	env := []string{"HF_HUB_CACHE=" + cache, "HF_HUB_OFFLINE=1", "HF_ENDPOINT=http://127.0.0.1:9"}
+	if r := ct2go(t, env, "convert", "--model", "acme/tiny-vision", "--output_dir", out, "--quiet"); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	golden := testfix.Path(t, "golden", "ct2go", "int8_float16")
+	for _, f := range []string{"model.bin", "config.json", "vocabulary.json"} {
+		a, _ := os.ReadFile(filepath.Join(out, f))
+		b, _ := os.ReadFile(filepath.Join(golden, f))
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s from the hub id differs from the golden conversion", f)
+		}
+	}
+	// A revision that is not in the cache, offline: one clear line, no network.
+	r := ct2go(t, env, "convert", "--model", "acme/tiny-vision@v2", "--output_dir", filepath.Join(t.TempDir(), "x"), "--quiet")
+	if r.code == 0 || !strings.Contains(r.stderr, "acme/tiny-vision") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("offline miss: exit %d, stderr %q", r.code, r.stderr)
+	}
+}

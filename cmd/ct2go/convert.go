@@ -16,7 +16,8 @@ func convertCommand() *cli.Command {
 		Usage:     "convert a Hugging Face Mllama/Llama checkpoint to a CTranslate2 model directory",
 		ArgsUsage: " ",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "model", Usage: "checkpoint directory (config.json + safetensors)", Required: true},
+			&cli.StringFlag{Name: "model", Usage: modelUsage, Required: true},
+			offlineFlag,
 			&cli.StringFlag{Name: "output_dir", Aliases: []string{"output-dir", "o"}, Usage: "output directory"},
 			&cli.StringFlag{Name: "quantization", Aliases: []string{"q"}, Value: "int8_float16", Usage: "weight type: " + strings.Join(convert.Quantizations, ", ")},
 			&cli.BoolFlag{Name: "ct2-compat", Aliases: []string{"ct2_compat"}, Usage: "write exactly what CTranslate2 4.8.1's converter writes (without the llama3 RoPE scalars)"},
@@ -38,9 +39,12 @@ func runConvert(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usagef("convert takes no arguments (got %q): use --model and --output_dir", c.Args().First())
 	}
-	model := c.String("model")
 	q := c.String("quantization")
 	quiet, asJSON := c.Bool("quiet"), c.Bool("json")
+	model, err := modelDir(c, c.String("model"), quiet || asJSON)
+	if err != nil {
+		return err
+	}
 	for _, f := range []string{"low_cpu_mem_usage", "trust_remote_code"} {
 		if c.Bool(f) && !quiet {
 			fmt.Fprintf(os.Stderr, "note: --%s has no effect: ct2go always streams and never runs remote code\n", f)

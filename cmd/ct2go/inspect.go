@@ -25,6 +25,7 @@ func inspectCommand() *cli.Command {
 		ArgsUsage: "PATH",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print as JSON"},
+			offlineFlag,
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
@@ -33,7 +34,13 @@ func inspectCommand() *cli.Command {
 			path := c.Args().First()
 			st, err := os.Stat(path)
 			if err != nil {
-				return err
+				// Not a local path: try it as a Hugging Face id.
+				if path, err = modelDir(c, path, c.Bool("json")); err != nil {
+					return err
+				}
+				if st, err = os.Stat(path); err != nil {
+					return err
+				}
 			}
 			bin := path
 			if st.IsDir() {

@@ -16,7 +16,8 @@ func stripCommand() *cli.Command {
 		Usage:     "write the text model of a Llama-3.2-Vision checkpoint as a standalone Hugging Face Llama checkpoint",
 		ArgsUsage: " ",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "model", Usage: "Mllama checkpoint directory", Required: true},
+			&cli.StringFlag{Name: "model", Usage: "Mllama " + modelUsage, Required: true},
+			offlineFlag,
 			&cli.StringFlag{Name: "output_dir", Aliases: []string{"output-dir", "o"}, Usage: "output directory", Required: true},
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing output directory"},
 			&cli.BoolFlag{Name: "quiet", Usage: "no progress bar or summary"},
@@ -27,7 +28,11 @@ func stripCommand() *cli.Command {
 				return usagef("strip takes no arguments (got %q)", c.Args().First())
 			}
 			quiet, asJSON := c.Bool("quiet"), c.Bool("json")
-			sum, err := convert.Strip(c.Context, c.String("model"), c.String("output_dir"), c.Bool("force"), nil)
+			model, err := modelDir(c, c.String("model"), quiet || asJSON)
+			if err != nil {
+				return err
+			}
+			sum, err := convert.Strip(c.Context, model, c.String("output_dir"), c.Bool("force"), nil)
 			if err != nil {
 				return err
 			}
