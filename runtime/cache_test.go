@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"context"
+	"errors"
 	"testing"
 
 	"github.com/ct2go/ct2go/internal/testfix"
@@ -97,5 +99,40 @@ func TestConcurrentSessions(t *testing.T) {
 				t.Errorf("prompt %d position %d differs by %.3g when run concurrently", i, j, d)
 			}
 		}
+	}
+}
+
+func TestTruncateAndCancel(t *testing.T) {
+	m := loadModel(t, testfix.Path(t, "golden", "ct2go", "int8_float16"), ComputeDefault)
+	ids := refLogits(t, "transformers")[3].ids[:12]
+	full := prefillAll(t, m, ids)
+	s := m.NewSession(len(ids))
+	if _, err := s.Prefill(append(append([]int{}, ids[:8]...), 5, 6, 7), false); err != nil {
+		t.Fatal(err)
+	}
+	// Drop the 3 wrong tokens and continue with the right ones.
+	if err := s.Truncate(8); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Prefill(ids[8:], true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		if d := maxAbs(got[i], full[8+i]); d != 0 {
+			t.Errorf("position %d after Truncate differs by %.3g", 8+i, d)
+		}
+	}
+	if err := s.Truncate(13); err == nil {
+		t.Error("Truncate past the end succeeded")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	s.Reset()
+	if _, err := s.PrefillContext(ctx, ids, false); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled PrefillContext: err = %v", err)
+	}
+	if s.Pos() != 0 {
+		t.Errorf("cancelled prefill moved the position to %d", s.Pos())
 	}
 }

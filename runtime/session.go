@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -62,17 +63,33 @@ func (s *Session) MaxLen() int { return s.maxLen }
 // Reset empties the cache (the buffers are kept).
 func (s *Session) Reset() { s.pos = 0 }
 
+// Truncate drops every position from n on, so decoding continues at n
+// (e.g. to regenerate a reply or to edit a conversation's tail).
+func (s *Session) Truncate(n int) error {
+	if n < 0 || n > s.pos {
+		return fmt.Errorf("cannot truncate a session of %d positions to %d", s.pos, n)
+	}
+	s.pos = n
+	return nil
+}
+
 // Prefill runs ids through the model at the current position (normally 0)
 // in one batched pass: each matrix is one GEMM over all tokens. It returns
 // the logits of every new position ([T][V]) when allPositions, else only of
 // the last one ([1][V]).
 func (s *Session) Prefill(ids []int, allPositions bool) ([][]float32, error) {
-	return s.forward(ids, allPositions)
+	return s.forward(context.Background(), ids, allPositions)
+}
+
+// PrefillContext is Prefill that gives up between layers once ctx is done;
+// the session then keeps its previous positions (nothing is committed).
+func (s *Session) PrefillContext(ctx context.Context, ids []int, allPositions bool) ([][]float32, error) {
+	return s.forward(ctx, ids, allPositions)
 }
 
 // Step feeds one token and returns the logits of its position.
 func (s *Session) Step(id int) ([]float32, error) {
-	out, err := s.forward([]int{id}, false)
+	out, err := s.forward(context.Background(), []int{id}, false)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +103,7 @@ func grow[T any](b []T, n int) []T {
 	return b[:n]
 }
 
-func (s *Session) forward(ids []int, all bool) ([][]float32, error) {
+func (s *Session) forward(ctx context.Context, ids []int, all bool) ([][]float32, error) {
 	m := s.m
 	c := &m.cfg
 	T := len(ids)
@@ -123,6 +140,9 @@ func (s *Session) forward(ids []int, all bool) ([][]float32, error) {
 	}
 
 	for li := range m.layers {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		l := &m.layers[li]
 		// Self-attention block: x += linear_1(attn(linear_0(rmsnorm(x)))).
 		for t := 0; t < T; t++ {
@@ -197,8 +217,9 @@ func silu(v []float32) {
 }
 
 // rowBlock is the number of weight rows the float32 path widens at once for
-// non-float32 storage: a few KB per worker, reused for every token.
-func rowBlock(cols int) int { return max(4, 32768/max(cols, 1)) }
+// non-float32 storage: about 256 KB of float32 per worker, so a prefill GEMM
+// reuses the token block across many rows while the block stays in L2.
+func rowBlock(cols int) int { return max(4, (256<<10)/(4*max(cols, 1))) }
 
 // linear computes out[t*rows+r] = (x[t] · w[r]) for t < n, with SiLU fused
 // into the epilogue when act (ffn/linear_0). Rows are split across workers;
