@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 // BenchmarkGemmInt8Paths times the two AVX-512 GEMM strategies against each other for small
@@ -27,7 +28,7 @@ func BenchmarkGemmInt8Paths(b *testing.B) {
 				cpu0 := processCPUTime()
 				for i := 0; i < b.N; i++ {
 					if path == "tiled" {
-						gemmInt8Tiled(dst, rows, w, rows, cols, x, n, comp)
+						gemmInt8Tiled(dst, rows, w, rows, cols, x, n, comp, nil)
 					} else {
 						gemmInt8RowBlocked(dst, rows, w, rows, cols, x, n, comp)
 					}
@@ -64,7 +65,7 @@ func BenchmarkGemmInt8DRAM(b *testing.B) {
 					w := buf[m*size : (m+1)*size]
 					parallelRows(rows/8, g, func(p0, p1 int) {
 						r0, r1 := p0*8, p1*8
-						gemmInt8Tiled(dst[r0:], rows, w[r0*cols:r1*cols], r1-r0, cols, x, n, comp[r0:r1])
+						gemmInt8Tiled(dst[r0:], rows, w[r0*cols:r1*cols], r1-r0, cols, x, n, comp[r0:r1], nil)
 					})
 				}
 				macs := float64(size) * n * float64(b.N)
@@ -73,6 +74,21 @@ func BenchmarkGemmInt8DRAM(b *testing.B) {
 					b.ReportMetric(macs/cpu/1e9, "GMAC/cpu-s")
 				}
 			})
+		}
+	}
+}
+
+// BenchmarkPackTokens measures the per-call token packing of the tile path (128 x 4096),
+// which every row-range call of GemmInt8 repeats.
+func BenchmarkPackTokens(b *testing.B) {
+	const n, cols = 128, 4096
+	x := randInt8(rand.New(rand.NewPCG(4, 4)), n*cols, "random")
+	xb := unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), len(x))
+	xp := make([]byte, tileToks*cols)
+	b.SetBytes(n * cols)
+	for i := 0; i < b.N; i++ {
+		for t0 := 0; t0 < n; t0 += tileToks {
+			packTokens(xp, xb[t0*cols:], cols, cols/4, tileToks)
 		}
 	}
 }

@@ -218,3 +218,37 @@ func BenchmarkGemvInt8VsMem(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGemmInt8Chunked splits a 4096x4096, n=128 product into 8 row chunks the way the
+// runtime's worker pool does, with per-call packing (GemmInt8Comp) and with one shared
+// PackedInt8 (GemmInt8Packed).
+func BenchmarkGemmInt8Chunked(b *testing.B) {
+	const rows, cols, n, chunks = 4096, 4096, 128, 8
+	r := rand.New(rand.NewPCG(5, 5))
+	w, x := randInt8(r, rows*cols, "random"), randInt8(r, n*cols, "random")
+	comp := make([]int32, rows)
+	RowSumsInt8(comp, w, rows, cols)
+	dst := make([]int32, n*rows)
+	var pk PackedInt8
+	for _, mode := range []string{"Comp", "Packed"} {
+		b.Run(mode, func(b *testing.B) {
+			cpu0 := processCPUTime()
+			for i := 0; i < b.N; i++ {
+				if mode == "Packed" {
+					pk.Pack(x, n, cols)
+				}
+				for c := 0; c < chunks; c++ {
+					r0, r1 := rows*c/chunks, rows*(c+1)/chunks
+					if mode == "Packed" {
+						GemmInt8Packed(dst[r0:], rows, w[r0*cols:r1*cols], r1-r0, &pk, comp[r0:r1])
+					} else {
+						GemmInt8Comp(dst[r0:], rows, w[r0*cols:r1*cols], r1-r0, cols, x, n, comp[r0:r1])
+					}
+				}
+			}
+			if cpu := (processCPUTime() - cpu0).Seconds(); cpu > 0 {
+				b.ReportMetric(float64(rows)*cols*n*float64(b.N)/cpu/1e9, "GMAC/cpu-s")
+			}
+		})
+	}
+}

@@ -63,3 +63,19 @@ func rowSumsAVX512(comp []int32, w []int8, rows, cols int) {
 
 //go:noescape
 func sumBytes4AVX2(p *byte, n int) uint64
+
+// packArch builds the tile layout when the AVX-512 kernels are active.
+func packArch(p *PackedInt8) {
+	if cur == AVX512 {
+		packInt8AVX512(p)
+	}
+}
+
+// gemmPackedArch runs the packed product if p carries a layout for the active level.
+func gemmPackedArch(dst []int32, ldDst int, w []int8, rows int, p *PackedInt8, comp []int32) bool {
+	if cur != AVX512 {
+		return false
+	}
+	gemmInt8PackedAVX512(dst, ldDst, w, rows, p, comp)
+	return true
+}

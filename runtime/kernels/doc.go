@@ -36,6 +36,10 @@
 //	kernels.GemmInt8Comp(acc[r0:], R, w[r0*C:r1*C], r1-r0, C, xq, n, comp[r0:r1])
 //	// and dequantize row t's slice acc[t*R+r0 : t*R+r1] with sa[t] and wScale[r0:r1].
 //
+// When several goroutines (or several matrices) consume the same quantized tokens, pack them
+// once and share: var p PackedInt8; p.Pack(xq, n, C); then GemmInt8Packed(acc[r0:], R,
+// w[r0*C:r1*C], r1-r0, &p, comp[r0:r1]) per row range (saves the per-call packing, ~4%).
+//
 // The Comp variants and the plain ones give identical results; the plain ones compute the
 // compensation themselves (a little slower on VNNI hardware). Splitting rows at multiples of
 // 8 keeps every goroutine on the full-width tiles. GemmInt8 picks its strategy by n: a

@@ -42,20 +42,65 @@ const tileMinToks = 16
 // arithmetic, so the compensation stays the full-row one. A last partial block of fewer
 // than tileMinToks tokens is done by gemmInt8RowBlocked.
 func gemmInt8AVX512(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n int, comp []int32) {
-	kq := cols / 4
+	nTile := tileTokens(n, cols)
+	if !scatterOK(ldDst) {
+		nTile = 0
+	}
+	if nTile > 0 {
+		gemmInt8Tiled(dst, ldDst, w, rows, cols, x, nTile, comp, nil)
+	}
+	if nTile < n {
+		gemmInt8RowBlocked(dst[nTile*ldDst:], ldDst, w, rows, cols, x[nTile*cols:], n-nTile, comp)
+	}
+}
+
+// tileTokens is how many of the n tokens (a prefix) the tile path takes: whole 32-token
+// blocks, plus the last partial block if it has at least tileMinToks tokens.
+func tileTokens(n, cols int) int {
+	if cols < 4 {
+		return 0
+	}
 	nTile := n / tileToks * tileToks
 	if n-nTile >= tileMinToks {
 		nTile = n
 	}
-	// The scatter index t*ld must fit int32 after the *4 byte scaling.
-	if kq == 0 || int64(tileToks)*int64(ldDst) > math.MaxInt32/4 {
+	return nTile
+}
+
+// scatterOK: the scatter index t*ld (t < 32) must fit int32 after the *4 byte scaling.
+func scatterOK(ldDst int) bool { return int64(tileToks)*int64(ldDst) <= math.MaxInt32/4 }
+
+// packInt8AVX512 prepares p for gemmInt8PackedAVX512: the tile path's token prefix packed
+// block after block (the layout gemmInt8Tiled would build per call).
+func packInt8AVX512(p *PackedInt8) {
+	p.nTile = tileTokens(p.n, p.cols)
+	kq := p.cols / 4
+	blk := tileToks * kq * 4
+	nb := (p.nTile + tileToks - 1) / tileToks
+	if cap(p.buf) < nb*blk {
+		p.buf = make([]byte, nb*blk)
+	}
+	p.buf = p.buf[:nb*blk]
+	if nb == 0 {
+		return
+	}
+	xb := unsafe.Slice((*byte)(unsafe.Pointer(&p.x[0])), len(p.x))
+	for b := 0; b < nb; b++ {
+		t0 := b * tileToks
+		packTokens(p.buf[b*blk:], xb[t0*p.cols:], p.cols, kq, min(tileToks, p.nTile-t0))
+	}
+}
+
+func gemmInt8PackedAVX512(dst []int32, ldDst int, w []int8, rows int, p *PackedInt8, comp []int32) {
+	n, cols := p.n, p.cols
+	nTile := p.nTile
+	if nTile > 0 && scatterOK(ldDst) {
+		gemmInt8Tiled(dst, ldDst, w, rows, cols, p.x, nTile, comp, p.buf)
+	} else {
 		nTile = 0
 	}
-	if nTile > 0 {
-		gemmInt8Tiled(dst, ldDst, w, rows, cols, x, nTile, comp)
-	}
 	if nTile < n {
-		gemmInt8RowBlocked(dst[nTile*ldDst:], ldDst, w, rows, cols, x[nTile*cols:], n-nTile, comp)
+		gemmInt8RowBlocked(dst[nTile*ldDst:], ldDst, w, rows, cols, p.x[nTile*cols:], n-nTile, comp)
 	}
 }
 
@@ -65,7 +110,9 @@ func gemmInt8AVX512(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, 
 // ceil(n / superblock) times per call instead of once per 32 tokens.
 var packBudget = 1 << 20 // a variable so tests can force several superblocks
 
-func gemmInt8Tiled(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n int, comp []int32) {
+// gemmInt8Tiled runs the tile kernel over tokens [0, n). pre, if not nil, holds those tokens
+// already packed (packInt8AVX512); otherwise each superblock is packed into pooled scratch.
+func gemmInt8Tiled(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n int, comp []int32, pre []byte) {
 	kq := cols / 4
 	var idx [16]int32
 	for t := range idx {
@@ -75,11 +122,14 @@ func gemmInt8Tiled(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n
 	nbAll := (n + tileToks - 1) / tileToks
 	superBlocks := min(max(1, packBudget/blk), nbAll)
 	sc := gemmPool.Get().(*gemmScratch)
-	if cap(sc.xp) < superBlocks*blk {
-		sc.xp = make([]byte, superBlocks*blk)
+	var xp, xb []byte
+	if pre == nil {
+		if cap(sc.xp) < superBlocks*blk {
+			sc.xp = make([]byte, superBlocks*blk)
+		}
+		xp = sc.xp[:superBlocks*blk]
+		xb = unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), len(x))
 	}
-	xp := sc.xp[:superBlocks*blk]
-	xb := unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), len(x))
 	if comp == nil {
 		// Row sums are computed during the first superblock, right before the kernel reads
 		// the same panel (so it comes from cache), and reused by later superblocks.
@@ -91,9 +141,13 @@ func gemmInt8Tiled(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n
 	for s0 := 0; s0 < n; s0 += superBlocks * tileToks {
 		ns := min(superBlocks*tileToks, n-s0)
 		nb := (ns + tileToks - 1) / tileToks
-		for b := 0; b < nb; b++ {
-			t0 := s0 + b*tileToks
-			packTokens(xp[b*blk:], xb[t0*cols:], cols, kq, min(tileToks, n-t0))
+		if pre != nil {
+			xp = pre[s0/tileToks*blk:]
+		} else {
+			for b := 0; b < nb; b++ {
+				t0 := s0 + b*tileToks
+				packTokens(xp[b*blk:], xb[t0*cols:], cols, kq, min(tileToks, n-t0))
+			}
 		}
 		for r0 := 0; r0 < rows; r0 += tileRows {
 			nr := min(tileRows, rows-r0)
@@ -152,19 +206,20 @@ func gemmInt8RowBlocked(dst []int32, ldDst int, w []int8, rows, cols int, x []in
 }
 
 // packTokens writes nt token rows of x (row stride cols) as [kq][32 tokens][4 bytes], each
-// byte XOR 0x80 (= x+128 as u8); token slots past nt are zero.
+// byte XOR 0x80 (= x+128 as u8); token slots past nt are zero. It walks the output in
+// order (32 read streams, one sequential write stream), moving 4-byte groups as uint32.
 func packTokens(xp []byte, x []byte, cols, kq, nt int) {
-	xp32 := unsafe.Slice((*uint32)(unsafe.Pointer(&xp[0])), kq*tileToks)
+	dst := unsafe.Slice((*uint32)(unsafe.Pointer(&xp[0])), kq*tileToks)
+	var rows [tileToks][]uint32
 	for t := 0; t < nt; t++ {
-		row := x[t*cols : t*cols+kq*4]
-		for g := 0; g < kq; g++ {
-			v := uint32(row[4*g]) | uint32(row[4*g+1])<<8 | uint32(row[4*g+2])<<16 | uint32(row[4*g+3])<<24
-			xp32[g*tileToks+t] = v ^ 0x80808080
-		}
+		// Unaligned uint32 loads are fine on amd64 (this file is amd64-only).
+		rows[t] = unsafe.Slice((*uint32)(unsafe.Pointer(&x[t*cols])), kq)
 	}
-	if nt < tileToks {
-		for g := 0; g < kq; g++ {
-			clear(xp32[g*tileToks+nt : (g+1)*tileToks])
+	for g := 0; g < kq; g++ {
+		out := dst[g*tileToks : g*tileToks+tileToks]
+		for t := 0; t < nt; t++ {
+			out[t] = rows[t][g] ^ 0x80808080
 		}
+		clear(out[nt:])
 	}
 }

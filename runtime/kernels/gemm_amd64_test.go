@@ -34,6 +34,11 @@ func TestGemmInt8Superblocks(t *testing.T) {
 			clear(got)
 			GemmInt8Comp(got, s.rows, w, s.rows, s.cols, x, s.n, comp)
 			cmpInt32(t, name+"/comp", got, want)
+			var pk PackedInt8
+			pk.Pack(x, s.n, s.cols)
+			clear(got)
+			GemmInt8Packed(got, s.rows, w, s.rows, &pk, nil)
+			cmpInt32(t, name+"/packed", got, want)
 		}
 	}
 }

@@ -113,6 +113,62 @@ func GemmInt8Comp(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n 
 	gemmInt8Checked("GemmInt8Comp", dst, ldDst, w, rows, cols, x, n, comp[:rows])
 }
 
+// PackedInt8 is a batch of quantized token rows x [n, cols] prepared once for
+// GemmInt8Packed. Goroutines that split the rows of one product (and every matrix that
+// consumes the same activations, e.g. the fused QKV or the two gate/up FFN inputs) can share
+// it instead of each GemmInt8 call repacking the tokens. The zero value is ready to use;
+// Pack reuses its buffer, so it stops allocating once grown.
+//
+// It keeps a reference to x: x must not change while the PackedInt8 is in use. Pack is not
+// safe concurrently with other uses of the same PackedInt8; GemmInt8Packed calls are.
+type PackedInt8 struct {
+	x       []int8
+	n, cols int
+	isa     ISA    // level the layout was built for
+	nTile   int    // tokens [0, nTile) are in buf (AVX-512 tile layout)
+	buf     []byte // packed token blocks, empty below AVX-512
+}
+
+// Pack prepares x [n, cols] (row-major int8, e.g. from QuantizeRowInt8) for the current ISA.
+func (p *PackedInt8) Pack(x []int8, n, cols int) {
+	if n < 0 || cols < 0 || len(x) < n*cols {
+		panic(fmt.Sprintf("kernels.PackedInt8.Pack: len(x)=%d for n=%d cols=%d", len(x), n, cols))
+	}
+	p.x, p.n, p.cols, p.isa, p.nTile = x[:n*cols], n, cols, cur, 0
+	p.buf = p.buf[:0]
+	if n > 0 && cols > 0 {
+		packArch(p)
+	}
+}
+
+// GemmInt8Packed is GemmInt8Comp on packed activations: dst[t*ldDst+r] = sum_k
+// w[r*cols+k]*x[t*cols+k] for the n tokens and cols of p. comp may be nil (then it is
+// computed on the fly) or RowSumsInt8 of w. Exact like every int8 kernel; if the ISA was
+// switched after Pack, it falls back to the unpacked kernels.
+func GemmInt8Packed(dst []int32, ldDst int, w []int8, rows int, p *PackedInt8, comp []int32) {
+	if comp != nil && len(comp) < rows {
+		panic(fmt.Sprintf("kernels.GemmInt8Packed: len(comp)=%d < rows=%d", len(comp), rows))
+	}
+	n, cols := p.n, p.cols
+	checkGemm("GemmInt8Packed", len(dst), ldDst, len(w), rows, cols, len(p.x), n)
+	if rows == 0 || n == 0 {
+		return
+	}
+	if cols == 0 {
+		for t := 0; t < n; t++ {
+			clear(dst[t*ldDst : t*ldDst+rows])
+		}
+		return
+	}
+	if comp != nil {
+		comp = comp[:rows]
+	}
+	if p.isa == cur && gemmPackedArch(dst, ldDst, w[:rows*cols], rows, p, comp) {
+		return
+	}
+	impl.gemmInt8(dst, ldDst, w[:rows*cols], rows, cols, p.x, n, comp)
+}
+
 func gemmInt8Checked(name string, dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n int, comp []int32) {
 	checkGemm(name, len(dst), ldDst, len(w), rows, cols, len(x), n)
 	if rows == 0 || n == 0 {

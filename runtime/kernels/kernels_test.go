@@ -133,6 +133,14 @@ func TestGemvGemmInt8(t *testing.T) {
 				GemmInt8(gm, w, s.rows, s.cols, x, s.n)
 				cmpInt32(t, name+"/GemmInt8", gm, want)
 
+				var pk PackedInt8
+				pk.Pack(x, s.n, s.cols)
+				for _, c := range [][]int32{nil, comp} {
+					gp := make([]int32, s.n*s.rows)
+					GemmInt8Packed(gp, s.rows, w, s.rows, &pk, c)
+					cmpInt32(t, fmt.Sprintf("%s/GemmInt8Packed(comp=%v)", name, c != nil), gp, want)
+				}
+
 				// Strided output into a wider matrix with canaries in the gaps.
 				ld := s.rows + 3
 				gs := make([]int32, s.n*ld)
@@ -167,6 +175,14 @@ func TestGemmInt8RowSplit(t *testing.T) {
 			GemmInt8Stride(got[r0:], R, w[r0*C:r1*C], r1-r0, C, x, N)
 		}
 		cmpInt32(t, "split", got, want)
+		var pk PackedInt8
+		pk.Pack(x, N, C)
+		gotP := make([]int32, N*R)
+		for _, rg := range [][2]int{{0, 16}, {16, 37}} {
+			r0, r1 := rg[0], rg[1]
+			GemmInt8Packed(gotP[r0:], R, w[r0*C:r1*C], r1-r0, &pk, nil)
+		}
+		cmpInt32(t, "packed split", gotP, want)
 		gv := make([]int32, R)
 		GemvInt8(gv[5:20], w[5*C:20*C], 15, C, x)
 		cmpInt32(t, "gemv split", gv[5:20], want[5:20])
@@ -430,6 +446,7 @@ func TestNoAllocs(t *testing.T) {
 	RowSumsInt8(comp, w8, rows, cols)
 	h := make([]uint16, 100)
 	q := make([]int8, cols)
+	var pk PackedInt8
 	forEachISA(t, func(t *testing.T, l ISA) {
 		cases := map[string]func(){
 			"DotInt8":         func() { DotInt8(w8[:cols], x8[:cols]) },
@@ -438,6 +455,7 @@ func TestNoAllocs(t *testing.T) {
 			"GemvInt8Comp":    func() { GemvInt8Comp(d32, w8, rows, cols, x8, comp) },
 			"GemmInt8":        func() { GemmInt8(d32, w8, rows, cols, x8, n) },
 			"GemmInt8Comp":    func() { GemmInt8Comp(d32, rows, w8, rows, cols, x8, n, comp) },
+			"PackedInt8":      func() { pk.Pack(x8, n, cols); GemmInt8Packed(d32, rows, w8, rows, &pk, comp) },
 			"GemvF32":         func() { GemvF32(df, wf, rows, cols, xf) },
 			"AxpyF32":         func() { AxpyF32(df, 0.5, xf[:cols]) },
 			"GemmF32":         func() { GemmF32(df, wf, rows, cols, xf, n) },
@@ -491,13 +509,19 @@ func TestConcurrentRowSplit(t *testing.T) {
 	gemmInt8Generic(want, R, w, R, C, x, N, nil)
 	forEachISA(t, func(t *testing.T, l ISA) {
 		gm, gv := make([]int32, N*R), make([]int32, R)
+		var shared PackedInt8 // one packing shared by all goroutines
+		shared.Pack(x, N, C)
 		done := make(chan struct{})
 		for g := 0; g < G; g++ {
 			r0, r1 := R*g/G, R*(g+1)/G
 			go func() {
 				defer func() { done <- struct{}{} }()
 				for it := 0; it < 20; it++ {
-					GemmInt8Stride(gm[r0:], R, w[r0*C:r1*C], r1-r0, C, x, N)
+					if it%2 == 0 {
+						GemmInt8Stride(gm[r0:], R, w[r0*C:r1*C], r1-r0, C, x, N)
+					} else {
+						GemmInt8Packed(gm[r0:], R, w[r0*C:r1*C], r1-r0, &shared, nil)
+					}
 					GemvInt8(gv[r0:r1], w[r0*C:r1*C], r1-r0, C, x[:C])
 				}
 			}()
@@ -554,4 +578,28 @@ func TestAxpyF32(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestPackedInt8ISASwitch packs at one level and multiplies at another: the product must
+// notice and fall back to the unpacked kernels.
+func TestPackedInt8ISASwitch(t *testing.T) {
+	r := rand.New(rand.NewPCG(25, 26))
+	const R, C, N = 19, 132, 50
+	w, x := randInt8(r, R*C, "random"), randInt8(r, N*C, "extreme")
+	want := make([]int32, N*R)
+	gemmInt8Generic(want, R, w, R, C, x, N, nil)
+	levels := ISAs()
+	prev := CurrentISA()
+	defer SetISA(prev)
+	for _, a := range levels {
+		for _, b := range levels {
+			SetISA(a)
+			var pk PackedInt8
+			pk.Pack(x, N, C)
+			SetISA(b)
+			got := make([]int32, N*R)
+			GemmInt8Packed(got, R, w, R, &pk, nil)
+			cmpInt32(t, fmt.Sprintf("pack@%v gemm@%v", a, b), got, want)
+		}
+	}
 }
