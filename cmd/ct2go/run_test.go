@@ -85,6 +85,7 @@ func prefixMatch(a, b []int) int {
 // reproduces CTranslate2's generate_batch greedy ids on the float32 models
 // (with and without the llama3 RoPE scalars); int8 agreement is reported.
 func TestRunGreedyMatchesCT2(t *testing.T) {
+	t.Parallel()
 	res := ct2Results(t)
 	models := []struct {
 		key    string
@@ -149,6 +150,7 @@ func TestRunGreedyMatchesCT2(t *testing.T) {
 }
 
 func TestRunPrompt(t *testing.T) {
+	t.Parallel()
 	dir := convertedModel(t, "float32", false)
 	r := ct2go(t, nil, "run", "--model", dir, "--prompt", "Hello", "--max_tokens", "12", "--seed", "1")
 	if r.code != 0 || strings.TrimSpace(r.stdout) == "" {
@@ -175,6 +177,7 @@ func TestRunPrompt(t *testing.T) {
 }
 
 func TestRunSampling(t *testing.T) {
+	t.Parallel()
 	dir := convertedModel(t, "float32", false)
 	args := []string{"--model", dir, "--ids", "128000,9906", "--max_tokens", "12", "--temperature", "1.5", "--top_k", "50", "--top_p", "0.95"}
 	a := runJSONOut(t, append(args, "--seed", "7")...)
@@ -197,6 +200,7 @@ func TestRunSampling(t *testing.T) {
 // as eos, generation stops at once; without generation_config.json the
 // config.json eos_token (<|eot_id|>) is the stop id.
 func TestRunStopsAtEOS(t *testing.T) {
+	t.Parallel()
 	src := convertedModel(t, "float32", false)
 	want := ct2Results(t)["ct2go/float32"]["prompt0"].GreedyIDs
 	ids := "128000,9906,11,1917,0"
@@ -224,6 +228,7 @@ func TestRunStopsAtEOS(t *testing.T) {
 }
 
 func TestRunBadInput(t *testing.T) {
+	t.Parallel()
 	dir := convertedModel(t, "float32", false)
 	cases := []struct {
 		args []string
@@ -250,6 +255,7 @@ func TestRunBadInput(t *testing.T) {
 }
 
 func TestRunInteractive(t *testing.T) {
+	t.Parallel()
 	dir := convertedModel(t, "float32", false)
 	cmd := exec.Command(binPath, "run", "--model", dir, "--interactive", "--max_tokens", "6", "--system", "Be brief.")
 	cmd.Stdin = strings.NewReader("Hello\n\nHow are you?\n/reset\nHello\n/exit\nnever read\n")
