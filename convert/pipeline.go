@@ -181,9 +181,15 @@ func writeModel(ctx context.Context, path string, plan *Plan, opt Options, sum *
 		threads = runtime.NumCPU()
 	}
 	scales := map[*Var][]float32{}
-	for _, v := range plan.Vars {
+	prefetched := 0
+	for i, v := range plan.Vars {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		// Ask the kernel to start reading the next tensors while this one is
+		// converted, so I/O overlaps compute (model.bin order jumps between shards).
+		for ; prefetched < len(plan.Vars) && prefetched <= i+2; prefetched++ {
+			plan.Vars[prefetched].willNeed()
 		}
 		if opt.BeforeVariable != nil {
 			if err := opt.BeforeVariable(v.Name); err != nil {
@@ -403,6 +409,13 @@ func f32Bytes(x []float32) []byte {
 		return nil
 	}
 	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(x))), 4*len(x))
+}
+
+// willNeed starts read-ahead of v's source rows.
+func (v *Var) willNeed() {
+	for _, ref := range v.srcs {
+		ref.T.File.WillNeed(ref.T.Offset, refBytes(ref))
+	}
 }
 
 // release drops the source pages behind rows [r0, r1) from resident memory.
