@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ct2go/ct2go/format/ct2"
 	"github.com/ct2go/ct2go/internal/testfix"
 )
 
@@ -16,8 +17,9 @@ var (
 	synthErr  error
 )
 
-// synth8B writes (once per process) an int8 model with Llama-3.1-8B widths and
-// CT2GO_BENCH_LAYERS layers (default 2; 32 is the full 8B, ~8 GB on disk).
+// synth8B writes (once per process) a model with Llama-3.1-8B widths,
+// CT2GO_BENCH_LAYERS layers (default 2; 32 is the full 8B, ~8 GB on disk in
+// int8) and CT2GO_BENCH_DTYPE weights (int8 default; bfloat16, float32).
 func synth8B(b *testing.B) string {
 	synthOnce.Do(func() {
 		layers := 2
@@ -30,6 +32,11 @@ func synth8B(b *testing.B) string {
 		}
 		s := Llama8B
 		s.Layers = layers
+		if d := os.Getenv("CT2GO_BENCH_DTYPE"); d != "" {
+			if s.DType, synthErr = ct2.ParseDType(d); synthErr != nil {
+				return
+			}
+		}
 		synthErr = WriteSynthetic(filepath.Join(synthDir, "m"), s, 1)
 	})
 	if synthErr != nil {
