@@ -254,3 +254,30 @@ func BenchmarkGemmInt8Chunked(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDot times the dot products on cache-resident vectors (the attention-score and
+// read-probe uses), bytes = both inputs.
+func BenchmarkDot(b *testing.B) {
+	r := rand.New(rand.NewPCG(6, 6))
+	const n = 16384
+	a8, b8 := randInt8(r, n, "random"), randInt8(r, n, "random")
+	af, bf := randF32(r, n), randF32(r, n)
+	forEachBenchISA(b, func(b *testing.B) {
+		b.Run("Int8", func(b *testing.B) {
+			b.SetBytes(2 * n)
+			var s int32
+			for i := 0; i < b.N; i++ {
+				s += DotInt8(a8, b8)
+			}
+			_ = s
+		})
+		b.Run("F32", func(b *testing.B) {
+			b.SetBytes(8 * n)
+			var s float32
+			for i := 0; i < b.N; i++ {
+				s += DotF32(af, bf)
+			}
+			_ = s
+		})
+	})
+}
