@@ -39,15 +39,7 @@ func ModelInputs(b *runtime.Model, prompts []NamedIDs) []Input {
 // Logits runs ids through m in one prefill and returns every position's
 // logits, flat [len(ids) * V].
 func Logits(m *runtime.Model, ids []int) ([]float32, error) {
-	if len(ids) == 0 {
-		return nil, fmt.Errorf("no tokens")
-	}
-	for i, id := range ids {
-		if id < 0 || id >= m.VocabSize() {
-			return nil, fmt.Errorf("id %d at position %d is outside the model's vocabulary of %d tokens", id, i, m.VocabSize())
-		}
-	}
-	rows, err := m.NewSession(len(ids)).Prefill(ids, true)
+	rows, err := logitRows(m, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -57,6 +49,19 @@ func Logits(m *runtime.Model, ids []int) ([]float32, error) {
 		out = append(out, r[:V]...)
 	}
 	return out, nil
+}
+
+// logitRows is Logits as the runtime returns it ([T][V], no copy).
+func logitRows(m *runtime.Model, ids []int) ([][]float32, error) {
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("no tokens")
+	}
+	for i, id := range ids {
+		if id < 0 || id >= m.VocabSize() {
+			return nil, fmt.Errorf("id %d at position %d is outside the model's vocabulary of %d tokens", id, i, m.VocabSize())
+		}
+	}
+	return m.Logits(ids)
 }
 
 // Compare runs every input through m and compares with its reference. The
@@ -85,7 +90,7 @@ func Compare(ctx context.Context, m *runtime.Model, inputs []Input, th Threshold
 		if len(ref) != T*V {
 			return nil, fmt.Errorf("prompt %s: reference has %d logits, want %d tokens × %d", in.Name, len(ref), T, V)
 		}
-		got, err := Logits(m, in.IDs)
+		got, err := logitRows(m, in.IDs)
 		if err != nil {
 			return nil, fmt.Errorf("prompt %s: %w", in.Name, err)
 		}
@@ -98,8 +103,9 @@ func Compare(ctx context.Context, m *runtime.Model, inputs []Input, th Threshold
 	return rep, nil
 }
 
-// comparePrompt compares all positions, spread over the CPUs.
-func comparePrompt(name string, ids []int, ref, got []float32, V int) []located {
+// comparePrompt compares all positions (ref flat [T*V], got [T][V]), spread
+// over the CPUs.
+func comparePrompt(name string, ids []int, ref []float32, got [][]float32, V int) []located {
 	T := len(ids)
 	out := make([]located, T)
 	workers := min(T, goruntime.GOMAXPROCS(0))
@@ -114,7 +120,7 @@ func comparePrompt(name string, ids []int, ref, got []float32, V int) []located 
 				if t+1 < T {
 					next = ids[t+1]
 				}
-				p := comparePosition(ref[t*V:(t+1)*V], got[t*V:(t+1)*V], next, buf)
+				p := comparePosition(ref[t*V:(t+1)*V], got[t][:V], next, buf)
 				out[t] = located{Position: p, prompt: name, pos: t, vocab: V}
 			}
 		}(w)
