@@ -66,24 +66,24 @@ func gemmRowBlock(colBytes int) int {
 
 func dotF32AVX2(a, b []float32) float32 {
 	var d float32
-	gemvF32AVX2(unsafeOneF(&d), a, 1, len(a), b)
+	gemvF32AVX2(unsafeOneF(&d), a, 1, len(a), len(a), b)
 	return d
 }
 
 func unsafeOneF(p *float32) []float32 { return unsafe.Slice(p, 1) }
 
 // gemvF32AVX2 runs the assembly on the first cols&^7 columns; the rest is added in Go.
-func gemvF32AVX2(dst []float32, w []float32, rows, cols int, x []float32) {
+func gemvF32AVX2(dst []float32, w []float32, rows, cols, ldW int, x []float32) {
 	c8 := cols &^ 7
 	if c8 > 0 {
-		gemvF32AVX2Asm(&dst[0], &w[0], rows, c8, cols, &x[0])
+		gemvF32AVX2Asm(&dst[0], &w[0], rows, c8, ldW, &x[0])
 	} else {
 		clear(dst[:rows])
 	}
 	if c8 < cols {
 		xt := x[c8:cols]
 		for r := 0; r < rows; r++ {
-			dst[r] += dotF32Generic(w[r*cols+c8:r*cols+cols], xt)
+			dst[r] += dotF32Generic(w[r*ldW+c8:r*ldW+cols], xt)
 		}
 	}
 }
@@ -94,7 +94,7 @@ func gemmF32AVX2(dst []float32, ldDst int, w []float32, rows, cols int, x []floa
 		nr := min(rb, rows-r0)
 		wb := w[r0*cols : (r0+nr)*cols]
 		for t := 0; t < n; t++ {
-			gemvF32AVX2(dst[t*ldDst+r0:t*ldDst+r0+nr], wb, nr, cols, x[t*cols:t*cols+cols])
+			gemvF32AVX2(dst[t*ldDst+r0:t*ldDst+r0+nr], wb, nr, cols, cols, x[t*cols:t*cols+cols])
 		}
 	}
 }

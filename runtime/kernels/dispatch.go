@@ -37,7 +37,7 @@ type kernelSet struct {
 	gemvInt8  func(dst []int32, w []int8, rows, cols int, x []int8, comp []int32)
 	rowSums   func(comp []int32, w []int8, rows, cols int)
 	gemmInt8  func(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n int, comp []int32)
-	gemvF32   func(dst []float32, w []float32, rows, cols int, x []float32)
+	gemvF32   func(dst []float32, w []float32, rows, cols, ldW int, x []float32)
 	axpyF32   func(y []float32, a float32, x []float32)
 	gemmF32   func(dst []float32, ldDst int, w []float32, rows, cols int, x []float32, n int)
 	f16ToF32  func(dst []float32, src []uint16)

@@ -50,10 +50,10 @@ func gemmInt8Generic(dst []int32, ldDst int, w []int8, rows, cols int, x []int8,
 	}
 }
 
-func gemvF32Generic(dst []float32, w []float32, rows, cols int, x []float32) {
+func gemvF32Generic(dst []float32, w []float32, rows, cols, ldW int, x []float32) {
 	x = x[:cols]
 	for r := 0; r < rows; r++ {
-		dst[r] = dotF32Generic(w[r*cols:r*cols+cols], x)
+		dst[r] = dotF32Generic(w[r*ldW:r*ldW+cols], x)
 	}
 }
 

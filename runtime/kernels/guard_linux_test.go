@@ -64,6 +64,9 @@ func TestNoOverReadAtPageEnd(t *testing.T) {
 			out := make([]float32, s.rows)
 			GemvF32(out, wg, s.rows, s.cols, wf[:s.cols])
 			DotF32(wg[len(wg)-s.cols:], wf[:s.cols])
+			if s.cols > 1 { // strided rows of cols-1 floats: the last one ends at the guard page
+				GemvF32Stride(out, wg[1:], s.cols, s.rows, s.cols-1, wf)
+			}
 		}
 		for _, n := range []int{1, 7, 8, 9, 31, 32, 33, 1000} {
 			hb := guarded(t, 2*n)

@@ -193,7 +193,33 @@ func GemvF32(dst []float32, w []float32, rows, cols int, x []float32) {
 		clear(dst[:rows])
 		return
 	}
-	impl.gemvF32(dst[:rows], w[:rows*cols], rows, cols, x[:cols])
+	impl.gemvF32(dst[:rows], w[:rows*cols], rows, cols, cols, x[:cols])
+}
+
+// GemvF32Stride is GemvF32 over rows that are ldW >= cols floats apart in w:
+//
+//	dst[r] = sum_{k<cols} w[r*ldW+k] * x[k]
+//
+// It reads one head's slice out of an interleaved cache without copying, e.g. attention
+// scores over a K cache stored [pos][kvHeads*headDim]:
+// GemvF32Stride(scores[:L], kc[h*hd:], kvHeads*hd, L, hd, q). len(w) must be at least
+// (rows-1)*ldW + cols.
+func GemvF32Stride(dst []float32, w []float32, ldW, rows, cols int, x []float32) {
+	if rows < 0 || cols < 0 || ldW < cols {
+		panic(fmt.Sprintf("kernels.GemvF32Stride: bad shape rows=%d cols=%d ldW=%d", rows, cols, ldW))
+	}
+	if rows == 0 {
+		return
+	}
+	if len(dst) < rows || len(x) < cols || len(w) < (rows-1)*ldW+cols {
+		panic(fmt.Sprintf("kernels.GemvF32Stride: short slice for [%d,%d] ldW=%d: len(dst)=%d len(w)=%d len(x)=%d",
+			rows, cols, ldW, len(dst), len(w), len(x)))
+	}
+	if cols == 0 {
+		clear(dst[:rows])
+		return
+	}
+	impl.gemvF32(dst[:rows], w[:(rows-1)*ldW+cols], rows, cols, ldW, x[:cols])
 }
 
 // AxpyF32 computes y[i] += a*x[i] for i < len(x) (y at least as long), e.g. for attention

@@ -234,6 +234,21 @@ func TestFloatKernels(t *testing.T) {
 		}
 		for _, s := range int8Shapes {
 			w, x := randF32(r, s.rows*s.cols), randF32(r, s.n*s.cols)
+			// Strided GEMV over an interleaved buffer ending exactly at the last row's end.
+			ldW := s.cols + 5
+			ws := make([]float32, (s.rows-1)*ldW+s.cols)
+			for row := 0; row < s.rows; row++ {
+				copy(ws[row*ldW:], w[row*s.cols:(row+1)*s.cols])
+			}
+			gs := make([]float32, s.rows)
+			GemvF32Stride(gs, ws, ldW, s.rows, s.cols, x)
+			for row := 0; row < s.rows; row++ {
+				wr := w[row*s.cols : (row+1)*s.cols]
+				ref, bound := dotF32Generic(wr, x[:s.cols]), dotBound(wr, x[:s.cols])
+				if d := math.Abs(float64(gs[row]) - float64(ref)); d > bound {
+					t.Fatalf("GemvF32Stride %v r=%d: %g vs %g", s, row, gs[row], ref)
+				}
+			}
 			gv := make([]float32, s.rows+1)
 			gv[s.rows] = 42
 			GemvF32(gv, w, s.rows, s.cols, x)
@@ -457,6 +472,7 @@ func TestNoAllocs(t *testing.T) {
 			"GemmInt8Comp":    func() { GemmInt8Comp(d32, rows, w8, rows, cols, x8, n, comp) },
 			"PackedInt8":      func() { pk.Pack(x8, n, cols); GemmInt8Packed(d32, rows, w8, rows, &pk, comp) },
 			"GemvF32":         func() { GemvF32(df, wf, rows, cols, xf) },
+			"GemvF32Stride":   func() { GemvF32Stride(df, wf, cols, rows/2, cols/2, xf) },
 			"AxpyF32":         func() { AxpyF32(df, 0.5, xf[:cols]) },
 			"GemmF32":         func() { GemmF32(df, wf, rows, cols, xf, n) },
 			"F16ToF32":        func() { F16ToF32(df, h) },
