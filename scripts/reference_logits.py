@@ -112,10 +112,11 @@ def main():
             input_ids = torch.tensor([ids], dtype=torch.int64)
             # Mllama without pixel_values: text-only path (cross-attention layers skipped).
             out = model(input_ids=input_ids, use_cache=False)
-            logits = out.logits[0].to(torch.float32).contiguous()
+            # clone: own storage per tensor (save_file refuses views sharing memory).
+            logits = out.logits[0].to(torch.float32).clone()
             if not torch.isfinite(logits).all():
                 sys.exit("prompt %s: the model produced NaN/Inf logits" % name)
-            tensors[name + ".input_ids"] = input_ids[0].contiguous()
+            tensors[name + ".input_ids"] = input_ids[0].clone()
             tensors[name + ".logits"] = logits
             print("%s: %d tokens, logits %s" % (name, len(ids), tuple(logits.shape)), file=sys.stderr)
 
