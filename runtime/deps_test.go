@@ -1,0 +1,28 @@
+package runtime
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestDependencies enforces the package rule: runtime (not its tests) imports
+// only format/..., runtime/kernels, golang.org/x/sys and x448/float16 outside
+// the standard library, never convert, verify, cmd or tokenizer.
+func TestDependencies(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, p := range strings.Fields(string(out)) {
+		switch {
+		case p == "github.com/ct2go/ct2go/runtime",
+			p == "github.com/ct2go/ct2go/runtime/kernels",
+			strings.HasPrefix(p, "github.com/ct2go/ct2go/format/"),
+			strings.HasPrefix(p, "golang.org/x/sys/"),
+			p == "github.com/x448/float16":
+		default:
+			t.Errorf("runtime depends on %s", p)
+		}
+	}
+}
