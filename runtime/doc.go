@@ -3,23 +3,44 @@
 // "verify" stage of the pipeline: it loads what the converter wrote and
 // reproduces CTranslate2 4.8.1's CPU numerics (shared/docs/ctranslate2-runtime.md).
 //
+//	m, err := runtime.Load(dir, runtime.Options{Compute: runtime.ComputeDefault, Threads: 0})
+//	s := m.NewSession(maxLen)                // owns the KV cache
+//	logits, err := s.Prefill(ids, true)      // [T][V] (or [1][V] for the last position)
+//	next, err := s.Step(id)                  // one decode step, [V]
+//	all, err := m.Logits(ids)                // one-shot prefill, every position
+//	out, err := m.Greedy(prompt, n, stopIDs) // CT2 generate_batch(sampling_topk=1)
+//	r, err := runtime.Bench(m, runtime.BenchOptions{PromptTokens: 128, NewTokens: 64})
+//
 // Loading maps model.bin read-only (format/ct2): weights are views into the
 // mapping, never heap copies, except where CTranslate2 itself converts at load
 // (int16 weights re-quantized to int8 for the int8 path, float weights
-// quantized when int8 compute is requested on a float model).
+// quantized when int8 compute is requested on a float model). Load refuses
+// anything that is not a Llama-style decoder (other specs, unknown variables,
+// alibi, post-norm, non-SwiGLU, interleaved or partial rotary, other rope
+// scalings, inconsistent shapes) with ErrUnsupported or a one-line error
+// naming the variable. Scalars are read with CTranslate2's defaults, so a
+// model without rotary_scaling_factor / original_max_position_embeddings runs
+// plain RoPE exactly like stock CTranslate2 (Config.Llama3ScalarsMissing).
 //
 // Two compute paths:
 //
 //   - ComputeFloat32: every weight is used as float32 (f16/bf16 widened,
-//     int8 as float(q)*(1/scale), int16 as float(q)*(1/scale)), rows are
-//     widened on the fly per block so an 8B model never has an f32 copy.
-//     This is the exactness path (CT2 float32 reaches 3e-6 vs transformers).
+//     int8 and int16 as float(q)*(1/scale)); non-float32 rows are widened on
+//     the fly per block, so an 8B model never gets an f32 copy. This is the
+//     exactness path (max |Δ| 3e-6 vs transformers on the fixture).
 //   - ComputeInt8: CTranslate2's int8_float32: per-token dynamic activation
 //     quantization (127/amax, round-half-even), exact int8×int8→int32 GEMM,
-//     dequantization (float(c)*(1/scale_a))/scale_w; norms, rotary,
-//     attention, softmax and residuals stay float32.
+//     dequantization (float(c)*(1/scale_a))/scale_w; embeddings
+//     float(q)*(1/scale); norms, rotary, attention, softmax and residuals stay
+//     float32. The lm_head is int8 too.
 //
-// Each weight matrix is streamed once per forward call: decode is a GEMV per
-// matrix split by output rows across Options.Threads goroutines, prefill a
-// GEMM over all prompt tokens that reuses each weight row for every token.
+// ComputeDefault resolves as CTranslate2 on CPU: int8* and int16 models run
+// int8, float16/bfloat16/float32 models run float32.
+//
+// Performance design: each weight matrix is streamed once per forward call.
+// Decode is a GEMV per matrix split by output rows across Options.Threads
+// goroutines (a small pool with dynamically handed-out row chunks); prefill is
+// one GEMM over all prompt tokens per matrix, so each weight row is reused for
+// every token. Attention runs per (token, head) on the same pool, with the
+// value cache stored transposed so both attention products are SIMD dots.
 package runtime
