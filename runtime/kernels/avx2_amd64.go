@@ -14,6 +14,15 @@ func gemvF32AVX2Asm(dst *float32, w *float32, rows, cols, stride int, x *float32
 func axpyF32AVX2Asm(y *float32, a float32, x *float32, n int)
 
 //go:noescape
+func amaxF32AVX2Asm(src *float32, n int) float32
+
+//go:noescape
+func quantF32AVX2Asm(dst *int8, src *float32, n int, scale float32)
+
+//go:noescape
+func dequantAVX2Asm(dst *float32, acc *int32, inv float32, scaleW *float32, n int)
+
+//go:noescape
 func f16ToF32AVX2Asm(dst *float32, src *uint16, n int)
 
 //go:noescape
@@ -158,4 +167,29 @@ func axpyF32AVX2(y []float32, a float32, x []float32) {
 		axpyF32AVX2Asm(&y[0], a, &x[0], n8)
 	}
 	axpyF32FMA(y[n8:], a, x[n8:])
+}
+
+func amaxF32AVX2(src []float32) float32 {
+	n32 := len(src) &^ 31
+	var m float32
+	if n32 > 0 {
+		m = amaxF32AVX2Asm(&src[0], n32)
+	}
+	return max(m, amaxF32Generic(src[n32:]))
+}
+
+func quantF32AVX2(dst []int8, src []float32, scale float32) {
+	n32 := len(src) &^ 31
+	if n32 > 0 {
+		quantF32AVX2Asm(&dst[0], &src[0], n32, scale)
+	}
+	quantF32Generic(dst[n32:], src[n32:], scale)
+}
+
+func dequantAVX2(dst []float32, acc []int32, inv float32, scaleW []float32) {
+	n8 := len(acc) &^ 7
+	if n8 > 0 {
+		dequantAVX2Asm(&dst[0], &acc[0], inv, &scaleW[0], n8)
+	}
+	dequantGeneric(dst[n8:], acc[n8:], inv, scaleW[n8:])
 }

@@ -345,3 +345,109 @@ ax1:
 axdone:
 	VZEROUPPER
 	RET
+
+// func amaxF32AVX2Asm(src *float32, n int) float32
+// max_i |src[i]| for n a positive multiple of 32 (sign bit cleared, then vmaxps).
+TEXT ·amaxF32AVX2Asm(SB), NOSPLIT, $0-20
+	MOVQ src+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVL $0x7fffffff, AX
+	MOVL AX, X15
+	VPBROADCASTD X15, Y15
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	XORQ BX, BX
+
+am4:
+	VANDPS (SI)(BX*4), Y15, Y4
+	VANDPS 32(SI)(BX*4), Y15, Y5
+	VANDPS 64(SI)(BX*4), Y15, Y6
+	VANDPS 96(SI)(BX*4), Y15, Y7
+	VMAXPS Y4, Y0, Y0
+	VMAXPS Y5, Y1, Y1
+	VMAXPS Y6, Y2, Y2
+	VMAXPS Y7, Y3, Y3
+	ADDQ $32, BX
+	CMPQ BX, CX
+	JB   am4
+
+	VMAXPS Y1, Y0, Y0
+	VMAXPS Y3, Y2, Y2
+	VMAXPS Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS X1, X0, X0
+	VPSHUFD $0x4e, X0, X1
+	VMAXPS X1, X0, X0
+	VPSHUFD $0xb1, X0, X1
+	VMAXPS X1, X0, X0
+	VMOVSS X0, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// Dword order that undoes the in-lane interleave of vpackssdw + vpacksswb on ymm.
+DATA packPerm<>+0(SB)/4, $0
+DATA packPerm<>+4(SB)/4, $4
+DATA packPerm<>+8(SB)/4, $1
+DATA packPerm<>+12(SB)/4, $5
+DATA packPerm<>+16(SB)/4, $2
+DATA packPerm<>+20(SB)/4, $6
+DATA packPerm<>+24(SB)/4, $3
+DATA packPerm<>+28(SB)/4, $7
+GLOBL packPerm<>(SB), RODATA|NOPTR, $32
+
+// func quantF32AVX2Asm(dst *int8, src *float32, n int, scale float32)
+// dst[i] = int8(round-half-even(src[i]*scale)) for n a positive multiple of 32: vmulps
+// rounds the product to float32 like the Go code, vcvtps2dq rounds it to nearest-even
+// (the MXCSR default, which Go never changes), the packs saturate (values are within
+// [-127, 127] for finite input).
+TEXT ·quantF32AVX2Asm(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS scale+24(FP), Y15
+	VMOVDQU packPerm<>(SB), Y14
+	XORQ BX, BX
+
+qloop:
+	VMULPS (SI)(BX*4), Y15, Y0
+	VMULPS 32(SI)(BX*4), Y15, Y1
+	VMULPS 64(SI)(BX*4), Y15, Y2
+	VMULPS 96(SI)(BX*4), Y15, Y3
+	VCVTPS2DQ Y0, Y0
+	VCVTPS2DQ Y1, Y1
+	VCVTPS2DQ Y2, Y2
+	VCVTPS2DQ Y3, Y3
+	VPACKSSDW Y1, Y0, Y0
+	VPACKSSDW Y3, Y2, Y2
+	VPACKSSWB Y2, Y0, Y0
+	VPERMD Y0, Y14, Y0
+	VMOVDQU Y0, (DI)(BX*1)
+	ADDQ $32, BX
+	CMPQ BX, CX
+	JB   qloop
+	VZEROUPPER
+	RET
+
+// func dequantAVX2Asm(dst *float32, acc *int32, inv float32, scaleW *float32, n int)
+// dst[j] = (float32(acc[j]) * inv) / scaleW[j] for n a positive multiple of 8; the same
+// three IEEE operations in the same order as the Go code, so the bits match.
+TEXT ·dequantAVX2Asm(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ acc+8(FP), SI
+	VBROADCASTSS inv+16(FP), Y15
+	MOVQ scaleW+24(FP), DX
+	MOVQ n+32(FP), CX
+	XORQ BX, BX
+
+dqloop:
+	VCVTDQ2PS (SI)(BX*4), Y0
+	VMULPS Y15, Y0, Y0
+	VDIVPS (DX)(BX*4), Y0, Y0
+	VMOVUPS Y0, (DI)(BX*4)
+	ADDQ $8, BX
+	CMPQ BX, CX
+	JB   dqloop
+	VZEROUPPER
+	RET

@@ -281,3 +281,30 @@ func BenchmarkDot(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkQuantDequant times one token's activation quantization (4096 and 14336 wide)
+// and the dequantization of a 14336-row output, per ISA level.
+func BenchmarkQuantDequant(b *testing.B) {
+	r := rand.New(rand.NewPCG(7, 7))
+	src := randF32(r, 14336)
+	q := make([]int8, len(src))
+	acc := make([]int32, 14336)
+	sw := randF32(r, 14336)
+	out := make([]float32, 14336)
+	forEachBenchISA(b, func(b *testing.B) {
+		for _, n := range []int{4096, 14336} {
+			b.Run(fmt.Sprintf("Quantize/%d", n), func(b *testing.B) {
+				b.SetBytes(int64(4 * n))
+				for i := 0; i < b.N; i++ {
+					QuantizeRowInt8(q[:n], src[:n])
+				}
+			})
+		}
+		b.Run("Dequant/14336", func(b *testing.B) {
+			b.SetBytes(4 * 14336)
+			for i := 0; i < b.N; i++ {
+				DequantRowInt32(out, acc, 3.5, sw)
+			}
+		})
+	})
+}

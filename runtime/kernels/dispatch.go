@@ -41,6 +41,9 @@ type kernelSet struct {
 	axpyF32   func(y []float32, a float32, x []float32)
 	gemmF32   func(dst []float32, ldDst int, w []float32, rows, cols int, x []float32, n int)
 	f16ToF32  func(dst []float32, src []uint16)
+	amaxF32   func(src []float32) float32
+	quantF32  func(dst []int8, src []float32, scale float32)
+	dequant   func(dst []float32, acc []int32, inv float32, scaleW []float32)
 	bf16ToF32 func(dst []float32, src []uint16)
 }
 
@@ -54,6 +57,9 @@ var genericSet = kernelSet{
 	axpyF32:   axpyF32Generic,
 	gemmF32:   gemmF32Generic,
 	f16ToF32:  f16ToF32Generic,
+	amaxF32:   amaxF32Generic,
+	quantF32:  quantF32Generic,
+	dequant:   dequantGeneric,
 	bf16ToF32: bf16ToF32Generic,
 }
 

@@ -22,6 +22,9 @@ func addArchSets() {
 		s.dotF32 = dotF32AVX2
 		s.gemvF32 = gemvF32AVX2
 		s.axpyF32 = axpyF32AVX2
+		s.amaxF32 = amaxF32AVX2
+		s.quantF32 = quantF32AVX2
+		s.dequant = dequantAVX2
 		s.gemmF32 = gemmF32AVX2
 		s.f16ToF32 = f16ToF32AVX2
 		s.bf16ToF32 = bf16ToF32AVX2

@@ -619,3 +619,67 @@ func TestPackedInt8ISASwitch(t *testing.T) {
 		}
 	}
 }
+
+// TestQuantDequantISAs checks QuantizeRowInt8 and DequantRowInt32 are bit-exact with the
+// pure-Go recipe at every level, on lengths around the 32/8-element SIMD blocks and on rows
+// built to hit exact .5 ties after scaling (amax 254 gives scale 0.5, so odd integers tie).
+func TestQuantDequantISAs(t *testing.T) {
+	r := rand.New(rand.NewPCG(27, 28))
+	type row struct {
+		name string
+		src  []float32
+	}
+	var rows []row
+	for _, n := range []int{1, 7, 31, 32, 33, 63, 64, 65, 100, 4096, 4099} {
+		rows = append(rows, row{fmt.Sprintf("normal/%d", n), randF32(r, n)})
+		ties := make([]float32, n)
+		for i := range ties {
+			ties[i] = float32(r.IntN(509) - 254) // odd values * 0.5 are exact ties
+		}
+		ties[r.IntN(n)] = 254
+		rows = append(rows, row{fmt.Sprintf("ties/%d", n), ties})
+		// amax last, at the tail, negative: the SIMD max must see the tail too.
+		tail := randF32(r, n)
+		tail[n-1] = -1000
+		rows = append(rows, row{fmt.Sprintf("amax-in-tail/%d", n), tail})
+		rows = append(rows, row{fmt.Sprintf("zeros/%d", n), make([]float32, n)})
+	}
+	forEachISA(t, func(t *testing.T, l ISA) {
+		for _, rw := range rows {
+			n := len(rw.src)
+			want := make([]int8, n)
+			wantScale := float32(1)
+			if a := amaxF32Generic(rw.src); a != 0 {
+				wantScale = 127 / a
+			}
+			quantF32Generic(want, rw.src, wantScale)
+			got := make([]int8, n+1)
+			got[n] = 99
+			scale := QuantizeRowInt8(got, rw.src)
+			if scale != wantScale || got[n] != 99 {
+				t.Fatalf("%s: scale %g want %g (canary %d)", rw.name, scale, wantScale, got[n])
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("%s: [%d] = %d want %d (x=%g)", rw.name, i, got[i], want[i], rw.src[i])
+				}
+			}
+
+			acc := make([]int32, n)
+			sw := make([]float32, n)
+			for i := range acc {
+				acc[i] = int32(r.Uint32())
+				sw[i] = float32(r.ExpFloat64()) + 1e-3
+			}
+			wantF := make([]float32, n)
+			dequantGeneric(wantF, acc, 1/scale, sw)
+			gotF := make([]float32, n)
+			DequantRowInt32(gotF, acc, scale, sw)
+			for i := range wantF {
+				if math.Float32bits(gotF[i]) != math.Float32bits(wantF[i]) {
+					t.Fatalf("%s dequant [%d]: %g want %g", rw.name, i, gotF[i], wantF[i])
+				}
+			}
+		}
+	})
+}

@@ -20,23 +20,33 @@ func QuantizeRowInt8(dst []int8, src []float32) float32 {
 	if len(dst) < len(src) {
 		panic(fmt.Sprintf("kernels.QuantizeRowInt8: len(dst)=%d < len(src)=%d", len(dst), len(src)))
 	}
+	amax := impl.amaxF32(src)
+	scale := float32(1)
+	if amax != 0 {
+		scale = 127 / amax
+	}
+	impl.quantF32(dst[:len(src)], src, scale)
+	return scale
+}
+
+func amaxF32Generic(src []float32) float32 {
 	var amax float32
 	for _, v := range src {
-		// Compare magnitudes bit-free of sign: math.Abs on float32 via bits is exact.
+		// Clearing the sign bit is an exact |v|.
 		a := math.Float32frombits(math.Float32bits(v) &^ (1 << 31))
 		if a > amax {
 			amax = a
 		}
 	}
-	scale := float32(1)
-	if amax != 0 {
-		scale = 127 / amax
-	}
+	return amax
+}
+
+func quantF32Generic(dst []int8, src []float32, scale float32) {
+	dst = dst[:len(src)]
 	for i, v := range src {
 		p := v * scale // float32 product, as _mm256_mul_ps / the scalar C++ loop
 		dst[i] = int8(math.RoundToEven(float64(p)))
 	}
-	return scale
 }
 
 // DequantRowInt32 turns one row of int32 GEMM output back into float32 with CTranslate2's
@@ -52,7 +62,14 @@ func DequantRowInt32(dst []float32, acc []int32, scaleA float32, scaleW []float3
 		panic(fmt.Sprintf("kernels.DequantRowInt32: len(acc)=%d but len(dst)=%d len(scaleW)=%d",
 			len(acc), len(dst), len(scaleW)))
 	}
-	inv := 1 / scaleA
+	if len(acc) == 0 {
+		return
+	}
+	impl.dequant(dst[:len(acc)], acc, 1/scaleA, scaleW[:len(acc)])
+}
+
+func dequantGeneric(dst []float32, acc []int32, inv float32, scaleW []float32) {
+	dst, scaleW = dst[:len(acc)], scaleW[:len(acc)]
 	for j, c := range acc {
 		dst[j] = (float32(c) * inv) / scaleW[j]
 	}
