@@ -127,7 +127,11 @@ func runRun(c *cli.Context) error {
 	}
 	for i, id := range ids {
 		if id < 0 || id >= m.VocabSize() {
-			return usagef("--ids: id %d at position %d is outside the model's vocabulary of %d tokens", id, i, m.VocabSize())
+			if idsFlag != "" {
+				return usagef("--ids: id %d at position %d is outside the model's vocabulary of %d tokens", id, i, m.VocabSize())
+			}
+			// e.g. <|image|> (128256): the tokenizer knows it, the text-only model has no row for it.
+			return usagef("--prompt: token %q (id %d) is outside the model's vocabulary of %d tokens", rs.tok.Token(id), id, m.VocabSize())
 		}
 	}
 	return rs.once(c, ids, c.Bool("json"))
@@ -290,6 +294,10 @@ func (rs *runSetup) interactive(c *cli.Context, first, system string) error {
 		ids, err := rs.chat(turn)
 		if err != nil {
 			return err
+		}
+		if i := slices.IndexFunc(ids, func(id int) bool { return id >= rs.m.VocabSize() }); i >= 0 {
+			fmt.Fprintf(os.Stderr, "token %q (id %d) is outside the model's vocabulary of %d tokens: message ignored\n", rs.tok.Token(ids[i]), ids[i], rs.m.VocabSize())
+			continue
 		}
 		if len(ids)+rs.gen.MaxTokens-1 > s.MaxLen() {
 			fmt.Fprintf(os.Stderr, "the conversation needs %d positions, the context is %d: /reset (or raise --context)\n", len(ids)+rs.gen.MaxTokens-1, s.MaxLen())

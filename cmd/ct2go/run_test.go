@@ -242,6 +242,7 @@ func TestRunBadInput(t *testing.T) {
 		{[]string{"--model", dir, "--prompt", "hi", "--top_p", "1.5"}, "--top_p in (0, 1]"},
 		{[]string{"--model", dir, "--prompt", "hi", "--compute", "fp8"}, "unknown compute type"},
 		{[]string{"--model", dir, "--interactive", "--raw"}, "--interactive uses the chat template"},
+		{[]string{"--model", dir, "--raw", "--prompt", "<|image|>Describe"}, `token "<|image|>" (id 128256) is outside the model's vocabulary of 128256 tokens`},
 	}
 	for _, c := range cases {
 		r := ct2go(t, nil, append([]string{"run"}, c.args...)...)
@@ -258,7 +259,7 @@ func TestRunInteractive(t *testing.T) {
 	t.Parallel()
 	dir := convertedModel(t, "float32", false)
 	cmd := exec.Command(binPath, "run", "--model", dir, "--interactive", "--max_tokens", "6", "--system", "Be brief.")
-	cmd.Stdin = strings.NewReader("Hello\n\nHow are you?\n/reset\nHello\n/exit\nnever read\n")
+	cmd.Stdin = strings.NewReader("Hello\n\nHow are you?\n<|image|>what is this\n/reset\nHello\n/exit\nnever read\n")
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
@@ -272,7 +273,7 @@ func TestRunInteractive(t *testing.T) {
 	if lines[0] != lines[2] || lines[0] == "" {
 		t.Errorf("replies %q", lines)
 	}
-	if strings.Count(errb.String(), "finish: length") != 3 {
+	if strings.Count(errb.String(), "finish: length") != 3 || !strings.Contains(errb.String(), `token "<|image|>" (id 128256) is outside`) {
 		t.Errorf("stderr: %s", errb.String())
 	}
 	// The second turn reused the cache: only the new messages were prefilled,
