@@ -90,10 +90,18 @@ func (r *Report) judge() {
 	check := func(s *Stats, perPrompt bool) []string {
 		var f []string
 		if s.NonFinitePositions > 0 {
-			f = append(f, fmt.Sprintf("%d NaN/Inf logits at %d positions (first: position %d)", s.NonFiniteValues, s.NonFinitePositions, s.WorstPosition))
+			where := fmt.Sprintf("position %d", s.WorstPosition)
+			if !perPrompt {
+				where = s.WorstPrompt + " " + where
+			}
+			f = append(f, fmt.Sprintf("%d NaN/Inf logits at %d positions (first: %s)", s.NonFiniteValues, s.NonFinitePositions, where))
 		}
 		if th.MaxKLMean >= 0 && s.KLMean > th.MaxKLMean {
-			f = append(f, fmt.Sprintf("KL mean %.3g > %.3g (worst position %d: KL %.3g)", s.KLMean, th.MaxKLMean, s.WorstPosition, s.KLMax))
+			where := fmt.Sprintf("position %d", s.WorstPosition)
+			if !perPrompt {
+				where = s.WorstPrompt + " " + where
+			}
+			f = append(f, fmt.Sprintf("KL mean %.3g > %.3g (worst: %s, KL %.3g)", s.KLMean, th.MaxKLMean, where, s.KLMax))
 		}
 		if th.MaxAbs >= 0 && s.MaxAbs > th.MaxAbs {
 			f = append(f, fmt.Sprintf("max |Δlogit| %.3g > %.3g", s.MaxAbs, th.MaxAbs))
