@@ -155,15 +155,15 @@ func callFilter(name string, v any, args []any, kw *Dict) (any, error) {
 	case "items":
 		switch x := v.(type) {
 		case Undefined:
-			return []any{}, nil
+			return &generator{items: []any{}}, nil
 		case *Dict:
 			out := make([]any, x.Len())
 			for i, k := range x.keys {
 				out[i] = []any{k, x.vals[i]}
 			}
-			return out, nil
+			return &generator{items: out}, nil
 		}
-		return nil, fmt.Errorf("can only get item pairs from a mapping, not %s", typeName(v))
+		return &generator{err: fmt.Errorf("can only get item pairs from a mapping, not %s", typeName(v))}, nil
 	case "list":
 		items, err := iterate(v)
 		return append([]any{}, items...), err
@@ -186,7 +186,7 @@ func callFilter(name string, v any, args []any, kw *Dict) (any, error) {
 	case "capitalize":
 		return pyCapitalize(toStr(v)), nil
 	case "title":
-		return pyTitle(toStr(v)), nil
+		return jinjaTitle(toStr(v)), nil
 	case "replace":
 		if len(args) < 2 {
 			return nil, errors.New("replace needs old and new")
@@ -213,6 +213,9 @@ func callFilter(name string, v any, args []any, kw *Dict) (any, error) {
 		r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;")
 		return r.Replace(toStr(v)), nil
 	case "int":
+		if isUndefined(v) { // int(Undefined) raises UndefinedError, which do_int does not catch
+			return nil, undefinedErr(v)
+		}
 		def := argOr(args, kw, 0, "default", int64(0))
 		switch x := v.(type) {
 		case bool, int64:
@@ -231,6 +234,9 @@ func callFilter(name string, v any, args []any, kw *Dict) (any, error) {
 		}
 		return def, nil
 	case "float":
+		if isUndefined(v) {
+			return nil, undefinedErr(v)
+		}
 		def := argOr(args, kw, 0, "default", 0.0)
 		switch x := v.(type) {
 		case bool, int64, float64:
@@ -268,6 +274,9 @@ func callFilter(name string, v any, args []any, kw *Dict) (any, error) {
 		case "floor":
 			return math.Floor(f*p) / p, nil
 		}
+		if _, isInt := toIntNum(v); isInt && method == "common" {
+			return callFilter("int", v, nil, nil) // Python's round(int, n) stays an int
+		}
 		if prec >= 0 && prec <= 300 {
 			// Python's round(): correctly rounded on the exact binary value, ties to even
 			// (round(2.675, 2) == 2.67, round(2.5) == 2.0), which is what strconv does too.
@@ -291,7 +300,11 @@ func callFilter(name string, v any, args []any, kw *Dict) (any, error) {
 		for i, it := range items {
 			out[len(items)-1-i] = it
 		}
-		return out, nil
+		switch v.(type) {
+		case []any, *Dict: // Python's reversed() iterator
+			return &generator{items: out}, nil
+		}
+		return out, nil // list(value) reversed, for one-shot iterables
 	case "sort":
 		items, err := iterate(v)
 		if err != nil {
@@ -325,9 +338,9 @@ func callFilter(name string, v any, args []any, kw *Dict) (any, error) {
 	case "unique":
 		items, err := iterate(v)
 		if err != nil {
-			return nil, err
+			return &generator{err: err}, nil
 		}
-		var out []any
+		out := []any{}
 		for _, it := range items {
 			dup := false
 			for _, o := range out {
@@ -340,11 +353,14 @@ func callFilter(name string, v any, args []any, kw *Dict) (any, error) {
 				out = append(out, it)
 			}
 		}
-		return out, nil
+		return &generator{items: out}, nil
 	case "map":
+		if !truthy(v) { // Jinja's map/select_or_reject start with `if value:`
+			return &generator{items: []any{}}, nil
+		}
 		items, err := iterate(v)
 		if err != nil {
-			return nil, err
+			return &generator{err: err}, nil
 		}
 		out := make([]any, len(items))
 		if attr := argOr(nil, kw, -1, "attribute", nil); attr != nil {
@@ -357,7 +373,7 @@ func callFilter(name string, v any, args []any, kw *Dict) (any, error) {
 					out[i] = def
 				}
 			}
-			return out, nil
+			return &generator{items: out}, nil
 		}
 		if len(args) == 0 {
 			return nil, errors.New("map: no filter given")
@@ -367,11 +383,14 @@ func callFilter(name string, v any, args []any, kw *Dict) (any, error) {
 				return nil, err
 			}
 		}
-		return out, nil
+		return &generator{items: out}, nil
 	case "select", "reject", "selectattr", "rejectattr":
+		if !truthy(v) { // Jinja's map/select_or_reject start with `if value:`
+			return &generator{items: []any{}}, nil
+		}
 		items, err := iterate(v)
 		if err != nil {
-			return nil, err
+			return &generator{err: err}, nil
 		}
 		byAttr := strings.HasSuffix(name, "attr")
 		want := strings.HasPrefix(name, "select")
@@ -401,7 +420,7 @@ func callFilter(name string, v any, args []any, kw *Dict) (any, error) {
 				out = append(out, it)
 			}
 		}
-		return out, nil
+		return &generator{items: out}, nil
 	case "dictsort":
 		d, ok := v.(*Dict)
 		if !ok {
@@ -414,6 +433,9 @@ func callFilter(name string, v any, args []any, kw *Dict) (any, error) {
 		}
 		return out, nil
 	case "indent":
+		if _, ok := v.(string); !ok && !isUndefined(v) {
+			return nil, fmt.Errorf("unsupported operand type(s) for +=: '%s' and 'str'", typeName(v))
+		}
 		width := argOr(args, kw, 0, "width", int64(4))
 		ind := ""
 		if s, ok := width.(string); ok {
@@ -431,6 +453,129 @@ func callFilter(name string, v any, args []any, kw *Dict) (any, error) {
 			}
 		}
 		return strings.Join(lines, "\n"), nil
+	case "sum":
+		items, err := iterate(v)
+		if err != nil {
+			return nil, err
+		}
+		attr := argOr(args, kw, 0, "attribute", nil)
+		total := argOr(args, kw, 1, "start", int64(0))
+		for _, it := range items {
+			if attr != nil {
+				if it, err = getItem(it, attr); err != nil {
+					return nil, err
+				}
+			}
+			if total, err = arith("+", total, it); err != nil {
+				return nil, err
+			}
+		}
+		return total, nil
+	case "min", "max":
+		items, err := iterate(v)
+		if err != nil {
+			return nil, err
+		}
+		if len(items) == 0 {
+			return Undefined{"No aggregated item, sequence was empty."}, nil
+		}
+		cs := truthy(argOr(args, kw, 0, "case_sensitive", false))
+		attr := argOr(args, kw, 1, "attribute", nil)
+		key := func(x any) any {
+			if attr != nil {
+				x, _ = getItem(x, attr)
+			}
+			if s, ok := x.(string); ok && !cs {
+				return strings.ToLower(s)
+			}
+			return x
+		}
+		best := items[0]
+		for _, it := range items[1:] {
+			c, err := compare(key(it), key(best), "<")
+			if err != nil {
+				return nil, err
+			}
+			if (name == "min" && c < 0) || (name == "max" && c > 0) {
+				best = it
+			}
+		}
+		return best, nil
+	case "batch":
+		items, err := iterate(v)
+		if err != nil {
+			return &generator{err: err}, nil
+		}
+		n, ok := toIntNum(argOr(args, kw, 0, "linecount", nil))
+		if !ok || n <= 0 {
+			return nil, errors.New("batch: linecount must be a positive integer")
+		}
+		fill := argOr(args, kw, 1, "fill_with", nil)
+		var out []any
+		for i := 0; i < len(items); i += int(n) {
+			end := min(i+int(n), len(items))
+			row := append([]any{}, items[i:end]...)
+			if fill != nil {
+				for len(row) < int(n) {
+					row = append(row, fill)
+				}
+			}
+			out = append(out, row)
+		}
+		return &generator{items: out}, nil
+	case "center":
+		w, _ := toIntNum(argOr(args, kw, 0, "width", int64(80)))
+		s := toStr(v)
+		n := utf8.RuneCountInString(s)
+		if int(w) <= n {
+			return s, nil
+		}
+		// Python str.center: the extra space goes left when the padding is odd and the width
+		// is odd.
+		pad := int(w) - n
+		left := pad/2 + (pad & int(w) & 1)
+		return strings.Repeat(" ", left) + s + strings.Repeat(" ", pad-left), nil
+	case "truncate":
+		if _, err := length(v); err != nil {
+			return nil, err
+		}
+		s := toStr(v)
+		ln, _ := toIntNum(argOr(args, kw, 0, "length", int64(255)))
+		killwords := truthy(argOr(args, kw, 1, "killwords", false))
+		end := toStr(argOr(args, kw, 2, "end", "..."))
+		leeway, _ := toIntNum(argOr(args, kw, 3, "leeway", int64(5)))
+		r := []rune(s)
+		if int64(len(r)) <= ln+leeway {
+			return s, nil
+		}
+		keep := int(ln) - utf8.RuneCountInString(end)
+		if keep < 0 {
+			keep = 0
+		}
+		if killwords {
+			return string(r[:keep]) + end, nil
+		}
+		cut := string(r[:keep])
+		if i := strings.LastIndex(cut, " "); i >= 0 {
+			cut = cut[:i]
+		}
+		return cut + end, nil
+	case "attr":
+		name := toStr(argOr(args, kw, 0, "name", ""))
+		switch x := v.(type) {
+		case *Namespace:
+			if val, ok := x.attrs.Get(name); ok {
+				return val, nil
+			}
+		case *loopVar:
+			if val, ok := x.attr(name); ok {
+				return val, nil
+			}
+		}
+		if m, ok := method(v, name); ok {
+			return m, nil
+		}
+		return Undefined{fmt.Sprintf("'%s object' has no attribute '%s'", typeName(v), name)}, nil
 	case "wordcount":
 		return int64(len(strings.FieldsFunc(toStr(v), func(r rune) bool { return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_') }))), nil
 	}
@@ -478,7 +623,7 @@ func callTest(name string, v any, args []any) (bool, error) {
 		return ok, nil
 	case "iterable":
 		switch v.(type) {
-		case string, []any, *Dict, Undefined:
+		case string, []any, *Dict, Undefined, *generator:
 			return true, nil
 		}
 		return false, nil
@@ -489,8 +634,11 @@ func callTest(name string, v any, args []any) (bool, error) {
 		}
 		return false, nil
 	case "callable":
-		_, ok := v.(*Func)
-		return ok, nil
+		switch v.(type) {
+		case *Func, Undefined: // jinja2.Undefined defines __call__ (it raises when called)
+			return true, nil
+		}
+		return false, nil
 	case "lower":
 		s := toStr(v)
 		return s == strings.ToLower(s) && strings.ToUpper(s) != s, nil
@@ -498,22 +646,24 @@ func callTest(name string, v any, args []any) (bool, error) {
 		s := toStr(v)
 		return s == strings.ToUpper(s) && strings.ToLower(s) != s, nil
 	case "even", "odd":
-		i, ok := toIntNum(v)
-		if !ok {
-			return false, fmt.Errorf("test '%s' needs an integer", name)
+		m, err := arith("%", v, int64(2))
+		if err != nil {
+			return false, err
 		}
-		return (i%2 == 0) == (name == "even"), nil
+		if name == "even" {
+			return equal(m, int64(0)), nil
+		}
+		return equal(m, int64(1)), nil
 	case "divisibleby":
 		a, err := arg()
 		if err != nil {
 			return false, err
 		}
-		i, ok1 := toIntNum(v)
-		d, ok2 := toIntNum(a)
-		if !ok1 || !ok2 || d == 0 {
-			return false, errors.New("divisibleby needs non-zero integers")
+		m, err := arith("%", v, a)
+		if err != nil {
+			return false, err
 		}
-		return i%d == 0, nil
+		return equal(m, int64(0)), nil
 	case "equalto", "eq", "==", "sameas":
 		a, err := arg()
 		if err != nil {
@@ -716,7 +866,28 @@ func pyCapitalize(s string) string {
 	return string(unicode.ToUpper(r)) + strings.ToLower(s[w:])
 }
 
-// pyTitle is Jinja's title filter: upper-case the first letter of each word, lower the rest.
+// jinjaTitle is Jinja's title filter (do_title): the text is split at runs of whitespace and
+// "-({[<", and each piece gets its first character upper-cased and the rest lower-cased.
+func jinjaTitle(s string) string {
+	isSep := func(r rune) bool { return pyIsSpace(r) || strings.ContainsRune("-({[<", r) }
+	var b strings.Builder
+	first := true
+	for _, r := range s {
+		switch {
+		case isSep(r):
+			b.WriteRune(r)
+			first = true
+		case first:
+			b.WriteRune(unicode.ToUpper(r))
+			first = false
+		default:
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
+}
+
+// pyTitle is Python's str.title(): a letter after a non-letter starts a word.
 func pyTitle(s string) string {
 	var b strings.Builder
 	prevLetter := false

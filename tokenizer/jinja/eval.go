@@ -623,8 +623,22 @@ func contains(container, item any) (bool, error) {
 		}
 		return false, nil
 	case *Dict:
+		if !hashable(item) && !isUndefined(item) {
+			return false, fmt.Errorf("unhashable type: '%s'", typeName(item))
+		}
 		_, ok := c.Get(item)
 		return ok, nil
+	case *generator:
+		items, err := iterate(c)
+		if err != nil {
+			return false, err
+		}
+		for _, e := range items {
+			if equal(e, item) {
+				return true, nil
+			}
+		}
+		return false, nil
 	case *Namespace:
 		_, ok := c.attrs.Get(item)
 		return ok, nil
@@ -681,6 +695,9 @@ func arith(op string, l, r any) (any, error) {
 				}
 				return res, nil
 			}
+			if li == 0 {
+				return nil, errors.New("0.0 cannot be raised to a negative power")
+			}
 			return math.Pow(float64(li), float64(ri)), nil
 		}
 	}
@@ -712,6 +729,12 @@ func arith(op string, l, r any) (any, error) {
 			}
 			return m, nil
 		case "**":
+			if lf == 0 && rf < 0 {
+				return nil, errors.New("0.0 cannot be raised to a negative power")
+			}
+			if lf < 0 && rf != math.Trunc(rf) {
+				return nil, errors.New("negative number to a fractional power gives a complex number (not supported)")
+			}
 			return math.Pow(lf, rf), nil
 		}
 	}
@@ -734,8 +757,22 @@ func arith(op string, l, r any) (any, error) {
 		if s, ok := r.(string); ok && lInt {
 			return strings.Repeat(s, int(max(li, 0))), nil
 		}
+		if l, ok := l.([]any); ok && rInt {
+			return repeatList(l, ri), nil
+		}
+		if r, ok := r.([]any); ok && lInt {
+			return repeatList(r, li), nil
+		}
 	}
 	return nil, fmt.Errorf("unsupported operand type(s) for %s: '%s' and '%s'", op, typeName(l), typeName(r))
+}
+
+func repeatList(l []any, n int64) []any {
+	out := []any{}
+	for i := int64(0); i < n && len(out) < 1<<20; i++ {
+		out = append(out, l...)
+	}
+	return out
 }
 
 func (r *renderer) evalSlice(e *sliceExpr, f *frame) (any, error) {
@@ -776,8 +813,12 @@ func slice(obj any, start, stop, step *int64) (any, error) {
 		n = len(runes)
 	case Undefined:
 		return nil, undefinedErr(x)
+	case *Dict:
+		return nil, errors.New("unhashable type: 'slice'")
 	default:
-		return Undefined{fmt.Sprintf("slice of %s", typeName(obj))}, nil
+		// Jinja compiles a slice to a plain Python subscript (no environment.getitem), so a
+		// non-sequence raises instead of giving Undefined.
+		return nil, fmt.Errorf("'%s' object is not subscriptable", typeName(obj))
 	}
 	st := int64(1)
 	if step != nil {

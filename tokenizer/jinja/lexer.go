@@ -131,7 +131,9 @@ func (lx *lexer) run() error {
 		} else if mod != '+' && lstripBlocks && kind != '{' {
 			lpos := strings.LastIndexByte(text, '\n') + 1
 			if lpos > 0 || lx.lineStarting {
-				if strings.Trim(text[lpos:], " \t") == "" {
+				// Jinja2 3.1.6 strips when the rest of the line is \s+ in Python's sense
+				// (whitespace_re.fullmatch); older releases stripped only spaces and tabs.
+				if strings.TrimLeftFunc(text[lpos:], pyIsSpace) == "" {
 					text = text[:lpos]
 				}
 			}

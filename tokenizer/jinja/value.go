@@ -24,6 +24,15 @@ import (
 //	Undefined  jinja2.Undefined
 //	*loopVar   the loop object inside for
 
+// generator is the single-use iterator that Jinja's select/reject/map/unique/items/reverse
+// filters return: always truthy, no len(), empty after the first iteration, not JSON
+// serialisable, printed as an object repr.
+type generator struct {
+	items []any
+	used  bool
+	err   error // raised when iterated, as a Python generator raises lazily
+}
+
 // Undefined is jinja2.Undefined; Hint explains where it came from for error messages.
 type Undefined struct{ Hint string }
 
@@ -148,6 +157,8 @@ func typeName(v any) string {
 		return "Undefined"
 	case *loopVar:
 		return "LoopContext"
+	case *generator:
+		return "generator"
 	}
 	return fmt.Sprintf("%T", v)
 }
@@ -201,6 +212,8 @@ func repr(v any) string {
 		return "<function " + x.Name + ">"
 	case *loopVar:
 		return "<LoopContext>"
+	case *generator:
+		return "<generator object>"
 	}
 	return fmt.Sprint(v)
 }
@@ -434,6 +447,15 @@ func iterate(v any) ([]any, error) {
 		return out, nil
 	case Undefined:
 		return nil, nil
+	case *generator:
+		if x.err != nil {
+			return nil, x.err
+		}
+		if x.used {
+			return nil, nil
+		}
+		x.used = true
+		return x.items, nil
 	}
 	return nil, fmt.Errorf("'%s' object is not iterable", typeName(v))
 }

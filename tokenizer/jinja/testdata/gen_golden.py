@@ -113,6 +113,8 @@ cases = [
     ("dict_list_literals", "{{ {'a': 1, 'b': [1, 2], 3: 'x'} }} {{ [1, [2, [3]]] }} {{ ('a',) | length }}", {}),
     ("filter_block", "{% filter upper %}abc {{ 'd' }}{% endfilter %}", {}),
     ("generation_like_if", "{% for m in messages %}{% if m.role == 'assistant' %}[{{ m.content }}]{% else %}{{ m.content }}{% endif %}{% endfor %}", {"messages": MSGS}),
+    ("generators", "{% if [] | select('odd') %}truthy{% endif %}|{{ messages | selectattr('role', 'equalto', 'user') | list | length }}|{{ (none | map('upper') | list) }}|{% set g = [1, 2] | reverse %}{{ g | list }}{{ g | list }}|{{ [1, 2] | unique is iterable }}", {"messages": MSGS}),
+    ("more_filters", "{{ [1, 2, 3] | sum }} {{ [1.5, 2] | sum(start=1) }} {{ [3, 1] | min }} {{ ['b', 'A'] | max }} {{ [1, 2, 3] | batch(2) | list }} {{ [1, 2, 3] | batch(2, 0) | list }}|{{ 'ab' | center(7) }}|{{ 'hello world foo' | truncate(9) }}|{{ 'hello world foo' | truncate(9, true) }}|{{ 'x' | attr('upper') is callable }}|{{ 2.0 | round }} {{ 3 | round }} {{ 2.5 | round(0, 'ceil') }}|{{ x is callable }}|{{ '-a(b c[d' | title }}", {}),
     # Errors.
     ("err_raise", "a{{ raise_exception('boom here') }}", {}),
     ("err_undefined_attr", "{{ x.y }}", {}),
