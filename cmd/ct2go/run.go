@@ -94,6 +94,9 @@ func runRun(c *cli.Context) error {
 		return err
 	}
 	defer m.Close()
+	if m.Config().Llama3ScalarsMissing {
+		fmt.Fprintf(os.Stderr, "warning: %s lacks the llama3 RoPE scalars and runs with plain RoPE (output drifts from the original model with position); see `ct2go verify` and `ct2go fix-rope --model %s`\n", dir, dir)
+	}
 	rs := &runSetup{dir: dir, m: m}
 	if _, err := os.Stat(filepath.Join(dir, "tokenizer.json")); err == nil {
 		if rs.tok, err = tokenizer.Load(dir); err != nil {

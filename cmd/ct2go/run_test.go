@@ -221,6 +221,10 @@ func TestRunStopsAtEOS(t *testing.T) {
 	if out.Finish != "length" || len(out.IDs) != 16 {
 		t.Errorf("without generation_config.json: %+v", out)
 	}
+	compat := convertedModel(t, "float32", true)
+	if r := ct2go(t, nil, "run", "--model", compat, "--ids", ids, "--max_tokens", "1"); r.code != 0 || !strings.Contains(r.stderr, "lacks the llama3 RoPE scalars") {
+		t.Errorf("compat model: exit %d, no RoPE warning in %q", r.code, r.stderr)
+	}
 	bad := linkModel(t, src, map[string][]byte{"generation_config.json": []byte(`{"eos_token_id": "x"}`)})
 	if r := ct2go(t, nil, "run", "--model", bad, "--ids", ids); r.code == 0 || !strings.Contains(r.stderr, "generation_config.json: eos_token_id") {
 		t.Errorf("bad generation_config: exit %d %q", r.code, r.stderr)
