@@ -15,8 +15,9 @@ type Session struct {
 	m      *Model
 	maxLen int
 	pos    int
-	// Per layer: keys after rotary as [maxLen][nKV*hd]; values transposed as
-	// [nKV*hd][maxLen] so both attention products are contiguous dot products.
+	// Per layer, head-major so every attention product is a contiguous kernel
+	// call: keys after rotary as [nKV][maxLen][hd] (scores = one GEMV/GEMM per
+	// KV head), values transposed as [nKV*hd][maxLen] (context = dot products).
 	kc, vc [][]float32
 
 	// scratch, grown on demand by the token count of a call
@@ -25,7 +26,7 @@ type Session struct {
 	xs                             []float32
 	acc                            []int32
 	wbuf                           [][]float32 // per worker: dequantized weight rows (float32 path)
-	scores                         [][]float32 // per worker: attention scores [maxLen]
+	scores                         [][]float32 // per worker: attention scores [group][maxLen]
 	embQ                           []int8
 }
 
@@ -47,7 +48,7 @@ func (m *Model) NewSession(maxLen int) *Session {
 	s.wbuf = make([][]float32, m.threads)
 	s.scores = make([][]float32, m.threads)
 	for i := range s.scores {
-		s.scores[i] = make([]float32, maxLen)
+		s.scores[i] = make([]float32, (c.Heads/c.KVHeads)*maxLen)
 	}
 	s.embQ = make([]int8, c.Hidden)
 	m.rope.ensure(maxLen)
@@ -315,28 +316,43 @@ func (s *Session) attention(li, T int) {
 		for h := 0; h < nKV; h++ {
 			ropeApply(row[nQ+h*hd:nQ+(h+1)*hd], cos, sin)
 		}
-		copy(kc[(p0+t)*kvw:(p0+t+1)*kvw], row[nQ:nQ+kvw])
+		for h := 0; h < nKV; h++ {
+			copy(kc[(h*s.maxLen+p0+t)*hd:(h*s.maxLen+p0+t+1)*hd], row[nQ+h*hd:nQ+(h+1)*hd])
+		}
 		for i, v := range row[nQ+kvw : nQKV] {
 			vc[i*s.maxLen+p0+t] = v
 		}
 	}
+	// One item per (token, KV head): its group of query heads is contiguous in
+	// the qkv row ([group][hd]) and shares one read of the KV head's keys
+	// (replicate_heads: query head h reads KV head h/group).
 	group := nH / nKV
 	qs := c.QueriesScale
-	m.pool.run(T*nH, func(wk, lo, hi int) {
+	m.pool.run(T*nKV, func(wk, lo, hi int) {
 		sc := s.scores[wk]
 		for it := lo; it < hi; it++ {
-			t, h := it/nH, it%nH
-			q := s.qkv[t*nQKV+h*hd : t*nQKV+(h+1)*hd]
-			kvh := h / group // replicate_heads: query head h reads KV head h/group
+			t, kvh := it/nKV, it%nKV
+			q := s.qkv[t*nQKV+kvh*group*hd : t*nQKV+(kvh+1)*group*hd]
 			L := p0 + t + 1
-			for j := 0; j < L; j++ {
-				sc[j] = kernels.DotF32(q, kc[j*kvw+kvh*hd:j*kvw+(kvh+1)*hd]) * qs
+			keys := kc[kvh*s.maxLen*hd : (kvh*s.maxLen+L)*hd]
+			// sc[g*L+j] = q_g · k_j, then * queries_scale (CT2 scales inside the matmul: alpha*(q·k)).
+			if group == 1 {
+				kernels.GemvF32(sc[:L], keys, L, hd, q)
+			} else {
+				kernels.GemmF32Stride(sc, L, keys, L, hd, q, group)
 			}
-			softmax(sc[:L])
-			o := s.ctx[t*nQ+h*hd : t*nQ+(h+1)*hd]
-			for d := range o {
-				row := (kvh*hd + d) * s.maxLen
-				o[d] = kernels.DotF32(sc[:L], vc[row:row+L])
+			for g := 0; g < group; g++ {
+				row := sc[g*L : (g+1)*L]
+				for j := range row {
+					row[j] *= qs
+				}
+				softmax(row)
+				h := kvh*group + g
+				o := s.ctx[t*nQ+h*hd : t*nQ+(h+1)*hd]
+				for d := range o {
+					vr := (kvh*hd + d) * s.maxLen
+					o[d] = kernels.DotF32(row, vc[vr:vr+L])
+				}
 			}
 		}
 	})
