@@ -23,6 +23,12 @@ func quantF32AVX2Asm(dst *int8, src *float32, n int, scale float32)
 func dequantAVX2Asm(dst *float32, acc *int32, inv float32, scaleW *float32, n int)
 
 //go:noescape
+func cvtInt8Int16AVX2Asm(dst *int16, src *int8, n int)
+
+//go:noescape
+func gemmInt8AVX2Tile2x4(out *[8]int32, w *int8, wstride int, x16 *int16, xstride int, cols int, nrows, ntok int)
+
+//go:noescape
 func f16ToF32AVX2Asm(dst *float32, src *uint16, n int)
 
 //go:noescape
@@ -53,9 +59,81 @@ func dotInt8AVX2(a, b []int8) int32 {
 
 func unsafeOne(p *int32) []int32 { return unsafe.Slice(p, 1) }
 
-// gemmInt8AVX2 walks blocks of gemmRowBlock weight rows (kept in L1/L2) and runs the GEMV
-// kernel once per token on each block, so each weight byte comes from DRAM once per call.
+// avx2RowBlockBytes is the int8 weight block the AVX2 GEMM keeps in L2 while it walks all
+// token tiles of a superblock (a variable so tests can force several blocks).
+var avx2RowBlockBytes = 512 << 10
+
+// avx2TileMinToks is the token count from which the 2x4 register tile beats row-blocked
+// GEMVs (BenchmarkGemmInt8AVX2Paths).
+const avx2TileMinToks = 3
+
+// gemmInt8AVX2 is the AVX2 int8 GEMM: tokens are sign-extended to int16 once per superblock
+// (packBudget bytes), weights are walked in row blocks of ~512 KiB (L2) and, inside a block,
+// in 4-token x 2-row register tiles, so each weight byte comes from DRAM once per superblock
+// and each int16 token vector from L1. Columns past the last multiple of 16 are added in Go.
 func gemmInt8AVX2(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n int, comp []int32) {
+	if n < avx2TileMinToks || cols < 16 {
+		gemmInt8AVX2RowBlocked(dst, ldDst, w, rows, cols, x, n, comp)
+		return
+	}
+	gemmInt8AVX2Tiled(dst, ldDst, w, rows, cols, x, n)
+}
+
+func gemmInt8AVX2Tiled(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n int) {
+	c16 := cols &^ 15
+	superToks := max(4, min(n, packBudget/(2*cols))&^3)
+	rb := max(2, avx2RowBlockBytes/cols&^1)
+	sc := gemmPool.Get().(*gemmScratch)
+	if cap(sc.x16) < superToks*cols {
+		sc.x16 = make([]int16, superToks*cols)
+	}
+	var out [8]int32
+	for s0 := 0; s0 < n; s0 += superToks {
+		ns := min(superToks, n-s0)
+		x16 := sc.x16[:ns*cols]
+		cvtInt8Int16(x16, x[s0*cols:(s0+ns)*cols])
+		for rb0 := 0; rb0 < rows; rb0 += rb {
+			rEnd := min(rb0+rb, rows)
+			for t0 := 0; t0 < ns; t0 += 4 {
+				nt := min(4, ns-t0)
+				for r0 := rb0; r0 < rEnd; r0 += 2 {
+					nr := min(2, rEnd-r0)
+					gemmInt8AVX2Tile2x4(&out, &w[r0*cols], cols, &x16[t0*cols], cols, c16, nr, nt)
+					for r := 0; r < nr; r++ {
+						for t := 0; t < nt; t++ {
+							dst[(s0+t0+t)*ldDst+r0+r] = out[r*4+t]
+						}
+					}
+				}
+			}
+		}
+	}
+	gemmPool.Put(sc)
+	if c16 < cols {
+		for r := 0; r < rows; r++ {
+			wr := w[r*cols+c16 : r*cols+cols]
+			for t := 0; t < n; t++ {
+				dst[t*ldDst+r] += dotInt8Generic(wr, x[t*cols+c16:t*cols+cols])
+			}
+		}
+	}
+}
+
+// cvtInt8Int16 sign-extends src into dst (len(dst) >= len(src)).
+func cvtInt8Int16(dst []int16, src []int8) {
+	n16 := len(src) &^ 15
+	if n16 > 0 {
+		cvtInt8Int16AVX2Asm(&dst[0], &src[0], n16)
+	}
+	for i := n16; i < len(src); i++ {
+		dst[i] = int16(src[i])
+	}
+}
+
+// gemmInt8AVX2RowBlocked walks blocks of gemmRowBlock weight rows (kept in L1/L2) and runs
+// the GEMV kernel once per token on each block, so each weight byte comes from DRAM once per
+// call. Used for small n.
+func gemmInt8AVX2RowBlocked(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n int, comp []int32) {
 	rb := gemmRowBlock(cols)
 	for r0 := 0; r0 < rows; r0 += rb {
 		nr := min(rb, rows-r0)

@@ -451,3 +451,102 @@ dqloop:
 	JB   dqloop
 	VZEROUPPER
 	RET
+
+// func cvtInt8Int16AVX2Asm(dst *int16, src *int8, n int)
+// Sign-extends n int8 to int16, n a positive multiple of 16.
+TEXT ·cvtInt8Int16AVX2Asm(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	XORQ BX, BX
+
+cvloop:
+	VPMOVSXBW (SI)(BX*1), Y0
+	VMOVDQU Y0, (DI)(BX*2)
+	ADDQ $16, BX
+	CMPQ BX, CX
+	JB   cvloop
+	VZEROUPPER
+	RET
+
+// ROWTOK accumulates w-row register wr times the four token registers into accs a0..a3,
+// through two alternating temporaries so consecutive products do not share one.
+#define ROWTOK(wr, a0, a1, a2, a3) \
+	VPMADDWD Y10, wr, Y14 \
+	VPMADDWD Y11, wr, Y15 \
+	VPADDD   Y14, a0, a0 \
+	VPADDD   Y15, a1, a1 \
+	VPMADDWD Y12, wr, Y14 \
+	VPMADDWD Y13, wr, Y15 \
+	VPADDD   Y14, a2, a2 \
+	VPADDD   Y15, a3, a3
+
+// func gemmInt8AVX2Tile2x4(out *[8]int32, w *int8, wstride int, x16 *int16, xstride int, cols int, nrows, ntok int)
+//
+// Two weight rows x four tokens, exact: weights are sign-extended to int16 in registers
+// (once per 16 columns, shared by the four tokens), tokens come pre-extended to int16, and
+// vpmaddwd's int32 pair sums cannot overflow. out[r*4+t] = sum_k w[r*wstride+k] *
+// x16[t*xstride+k] for k < cols (a positive multiple of 16); rows >= nrows (1 or 2) and
+// tokens >= ntok (1..4) repeat the last valid one (no out-of-bounds reads) and are to be
+// ignored by the caller.
+TEXT ·gemmInt8AVX2Tile2x4(SB), NOSPLIT, $0-64
+	MOVQ w+8(FP), R8
+	MOVQ R8, R9
+	CMPQ nrows+48(FP), $1
+	JLE  one
+	ADDQ wstride+16(FP), R9
+one:
+	MOVQ x16+24(FP), SI
+	MOVQ xstride+32(FP), R12
+	SHLQ $1, R12                   // bytes between tokens
+	MOVQ ntok+56(FP), R13
+	MOVQ SI, DI
+	CMPQ R13, $1
+	JLE  t1
+	ADDQ R12, DI
+t1:
+	MOVQ DI, DX
+	CMPQ R13, $2
+	JLE  t2
+	ADDQ R12, DX
+t2:
+	MOVQ DX, R10
+	CMPQ R13, $3
+	JLE  t3
+	ADDQ R12, R10
+t3:
+	MOVQ cols+40(FP), CX
+	XORQ BX, BX
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+
+tloop:
+	VPMOVSXBW (R8)(BX*1), Y8
+	VPMOVSXBW (R9)(BX*1), Y9
+	VMOVDQU   (SI)(BX*2), Y10
+	VMOVDQU   (DI)(BX*2), Y11
+	VMOVDQU   (DX)(BX*2), Y12
+	VMOVDQU   (R10)(BX*2), Y13
+	ROWTOK(Y8, Y0, Y1, Y2, Y3)
+	ROWTOK(Y9, Y4, Y5, Y6, Y7)
+	ADDQ $16, BX
+	CMPQ BX, CX
+	JB   tloop
+
+	MOVQ out+0(FP), AX
+	HSUM4D                         // row 0: [t0, t1, t2, t3]
+	VMOVDQU X0, (AX)
+	VMOVDQA Y4, Y0
+	VMOVDQA Y5, Y1
+	VMOVDQA Y6, Y2
+	VMOVDQA Y7, Y3
+	HSUM4D                         // row 1
+	VMOVDQU X0, 16(AX)
+	VZEROUPPER
+	RET

@@ -92,3 +92,33 @@ func BenchmarkPackTokens(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGemmInt8AVX2Paths compares the AVX2 register tile with row-blocked GEMVs for
+// small token counts (how avx2TileMinToks was chosen).
+func BenchmarkGemmInt8AVX2Paths(b *testing.B) {
+	if !hasAVX2 {
+		b.Skip("no AVX2")
+	}
+	const rows, cols = 4096, 4096
+	r := rand.New(rand.NewPCG(8, 8))
+	w := randInt8(r, rows*cols, "random")
+	for _, n := range []int{1, 2, 3, 4, 8} {
+		x := randInt8(r, n*cols, "random")
+		dst := make([]int32, n*rows)
+		for _, path := range []string{"tile", "rowblocked"} {
+			b.Run(fmt.Sprintf("n=%d/%s", n, path), func(b *testing.B) {
+				cpu0 := processCPUTime()
+				for i := 0; i < b.N; i++ {
+					if path == "tile" {
+						gemmInt8AVX2Tiled(dst, rows, w, rows, cols, x, n)
+					} else {
+						gemmInt8AVX2RowBlocked(dst, rows, w, rows, cols, x, n, nil)
+					}
+				}
+				if cpu := (processCPUTime() - cpu0).Seconds(); cpu > 0 {
+					b.ReportMetric(float64(rows)*cols*float64(n)*float64(b.N)/cpu/1e9, "GMAC/cpu-s")
+				}
+			})
+		}
+	}
+}

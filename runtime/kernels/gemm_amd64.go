@@ -26,6 +26,7 @@ const (
 type gemmScratch struct {
 	xp   []byte
 	comp []int32
+	x16  []int16 // AVX2 path: tokens sign-extended to int16
 }
 
 var gemmPool = sync.Pool{New: func() any { return new(gemmScratch) }}

@@ -10,17 +10,18 @@ import (
 
 // TestGemmInt8Superblocks shrinks packBudget so the tile path splits the tokens into several
 // superblocks (and reuses the row sums it computed in the first one).
+// It also shrinks the AVX2 path's row block so its block loop runs several times.
 func TestGemmInt8Superblocks(t *testing.T) {
-	if !hasAVX512 {
-		t.Skip("no AVX-512 VNNI on this machine: the tile path is not used")
-	}
-	prevISA, _ := SetISA(AVX512)
-	defer SetISA(prevISA)
-	prev := packBudget
-	defer func() { packBudget = prev }()
+	prevB, prevR := packBudget, avx2RowBlockBytes
+	defer func() { packBudget, avx2RowBlockBytes = prevB, prevR }()
+	forEachISA(t, func(t *testing.T, l ISA) { testSuperblocks(t) })
+}
+
+func testSuperblocks(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
 	for _, budget := range []int{1, 4096, 3 * 32 * 64} {
 		packBudget = budget
+		avx2RowBlockBytes = budget
 		for _, s := range []struct{ rows, cols, n int }{{9, 64, 100}, {17, 130, 97}, {8, 256, 64}} {
 			name := fmt.Sprintf("budget=%d/%v", budget, s)
 			w, x := randInt8(r, s.rows*s.cols, "random"), randInt8(r, s.n*s.cols, "extreme")
