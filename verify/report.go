@@ -55,7 +55,7 @@ func (t Thresholds) MarshalJSON() ([]byte, error) {
 	}
 	return json.Marshal(struct {
 		MaxKLMean *float64 `json:"max_kl_mean"`
-		MinTop1   *float64 `json:"min_top1"`
+		MinTop1   *float64 `json:"min_top1_rate"`
 		MaxAbs    *float64 `json:"max_abs"`
 	}{opt(t.MaxKLMean), opt(t.MinTop1), opt(t.MaxAbs)})
 }

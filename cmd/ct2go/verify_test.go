@@ -73,7 +73,7 @@ type verifyJSON struct {
 	Compute    string `json:"compute"`
 	Thresholds struct {
 		MaxKLMean *float64 `json:"max_kl_mean"`
-		MinTop1   *float64 `json:"min_top1"`
+		MinTop1   *float64 `json:"min_top1_rate"`
 		MaxAbs    *float64 `json:"max_abs"`
 	} `json:"thresholds"`
 	Prompts []struct {
