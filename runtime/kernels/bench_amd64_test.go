@@ -88,7 +88,7 @@ func BenchmarkPackTokens(b *testing.B) {
 	b.SetBytes(n * cols)
 	for i := 0; i < b.N; i++ {
 		for t0 := 0; t0 < n; t0 += tileToks {
-			packTokens(xp, xb[t0*cols:], cols, cols/4, tileToks)
+			packTokens(xp, xb[t0*cols:], cols, cols/4, tileToks, 0x80808080)
 		}
 	}
 }

@@ -308,3 +308,20 @@ func BenchmarkQuantDequant(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkGemmF32 times the float32 GEMM (1024x4096 weights, n=128) per ISA level.
+func BenchmarkGemmF32(b *testing.B) {
+	const rows, cols, n = 1024, 4096, 128
+	r := rand.New(rand.NewPCG(9, 9))
+	w, x := randF32(r, rows*cols), randF32(r, n*cols)
+	dst := make([]float32, n*rows)
+	forEachBenchISA(b, func(b *testing.B) {
+		cpu0 := processCPUTime()
+		for i := 0; i < b.N; i++ {
+			GemmF32(dst, w, rows, cols, x, n)
+		}
+		if cpu := (processCPUTime() - cpu0).Seconds(); cpu > 0 {
+			b.ReportMetric(float64(rows)*cols*n*float64(b.N)/cpu/1e9, "GMAC/cpu-s")
+		}
+	})
+}

@@ -36,6 +36,7 @@ func addArchSets() {
 		s.dotInt8 = dotInt8AVX512
 		s.gemmInt8 = gemmInt8AVX512
 		s.rowSums = rowSumsAVX512
+		s.gemmF32 = gemmF32AVX512
 		sets[AVX512] = &s
 	}
 }

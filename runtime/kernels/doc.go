@@ -4,8 +4,9 @@
 // widening.
 //
 // Every kernel has a pure-Go version that is always built; it is the test oracle and the
-// fallback. On amd64, assembly versions (AVX2+FMA+F16C, AVX-512 F/BW/VNNI) are selected at
-// init from golang.org/x/sys/cpu. Setting CT2GO_NOSIMD=1 in the environment before the
+// fallback. On amd64, assembly versions (AVX2+FMA+F16C, AVX-512 F/BW/VL/VNNI) are selected at
+// init from golang.org/x/sys/cpu: the AVX-512 level has its own int8 GEMV/GEMM (vpdpbusd) and
+// float32 GEMM (8x32 register tile) and uses the AVX2 kernels for everything else. Setting CT2GO_NOSIMD=1 in the environment before the
 // process starts forces the pure-Go versions; tests switch levels with SetISA.
 //
 // Layout conventions (row-major everywhere, as CTranslate2 stores weights):

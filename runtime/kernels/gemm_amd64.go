@@ -12,6 +12,9 @@ import (
 func gemmInt8Tile8x32(dst *int32, ld int, w *int8, cols, kq int, xp *byte, comp *int32, nrows int, tokmask uint64, idx *int32)
 
 //go:noescape
+func gemmF32Tile8x32(dst *float32, ld int, w *float32, cols, kq int, xp *byte, nrows int, tokmask uint64, idx *int32)
+
+//go:noescape
 func rowSums128VNNI(dst *int32, w *int8, rows, cols int)
 
 // Tile shape of gemmInt8Tile8x32.
@@ -88,7 +91,7 @@ func packInt8AVX512(p *PackedInt8) {
 	xb := unsafe.Slice((*byte)(unsafe.Pointer(&p.x[0])), len(p.x))
 	for b := 0; b < nb; b++ {
 		t0 := b * tileToks
-		packTokens(p.buf[b*blk:], xb[t0*p.cols:], p.cols, kq, min(tileToks, p.nTile-t0))
+		packTokens(p.buf[b*blk:], xb[t0*p.cols:], p.cols, kq, min(tileToks, p.nTile-t0), 0x80808080)
 	}
 }
 
@@ -147,7 +150,7 @@ func gemmInt8Tiled(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n
 		} else {
 			for b := 0; b < nb; b++ {
 				t0 := s0 + b*tileToks
-				packTokens(xp[b*blk:], xb[t0*cols:], cols, kq, min(tileToks, n-t0))
+				packTokens(xp[b*blk:], xb[t0*cols:], cols, kq, min(tileToks, n-t0), 0x80808080)
 			}
 		}
 		for r0 := 0; r0 < rows; r0 += tileRows {
@@ -206,21 +209,63 @@ func gemmInt8RowBlocked(dst []int32, ldDst int, w []int8, rows, cols int, x []in
 	}
 }
 
-// packTokens writes nt token rows of x (row stride cols) as [kq][32 tokens][4 bytes], each
-// byte XOR 0x80 (= x+128 as u8); token slots past nt are zero. It walks the output in
-// order (32 read streams, one sequential write stream), moving 4-byte groups as uint32.
-func packTokens(xp []byte, x []byte, cols, kq, nt int) {
+// packTokens writes nt token rows of x (row stride rowStride bytes) as [kq][32 tokens][4
+// bytes], each 4-byte group XOR xor; token slots past nt are zero. For int8 tokens the groups
+// are 4 columns and xor = 0x80808080 (x+128 as u8); for float32 a group is one column and
+// xor = 0. It walks the output in order (32 read streams, one sequential write stream).
+func packTokens(xp []byte, x []byte, rowStride, kq, nt int, xor uint32) {
 	dst := unsafe.Slice((*uint32)(unsafe.Pointer(&xp[0])), kq*tileToks)
 	var rows [tileToks][]uint32
 	for t := 0; t < nt; t++ {
 		// Unaligned uint32 loads are fine on amd64 (this file is amd64-only).
-		rows[t] = unsafe.Slice((*uint32)(unsafe.Pointer(&x[t*cols])), kq)
+		rows[t] = unsafe.Slice((*uint32)(unsafe.Pointer(&x[t*rowStride])), kq)
 	}
 	for g := 0; g < kq; g++ {
 		out := dst[g*tileToks : g*tileToks+tileToks]
 		for t := 0; t < nt; t++ {
-			out[t] = rows[t][g] ^ 0x80808080
+			out[t] = rows[t][g] ^ xor
 		}
 		clear(out[nt:])
 	}
+}
+
+// gemmF32AVX512 is the float32 GEMM for n >= tileMinToks: the int8 tile's loop structure
+// (8 rows x 32 tokens in registers, token superblocks of packBudget bytes, scatter stores)
+// with vfmadd231ps; smaller n, and ld too large for 32-bit scatter indices, use the AVX2
+// GEMV path.
+func gemmF32AVX512(dst []float32, ldDst int, w []float32, rows, cols int, x []float32, n int) {
+	if n < tileMinToks || !scatterOK(ldDst) {
+		gemmF32AVX2(dst, ldDst, w, rows, cols, x, n)
+		return
+	}
+	var idx [16]int32
+	for t := range idx {
+		idx[t] = int32(t * ldDst)
+	}
+	blk := tileToks * cols * 4 // bytes of one packed 32-token block
+	nbAll := (n + tileToks - 1) / tileToks
+	superBlocks := min(max(1, packBudget/blk), nbAll)
+	sc := gemmPool.Get().(*gemmScratch)
+	if cap(sc.xp) < superBlocks*blk {
+		sc.xp = make([]byte, superBlocks*blk)
+	}
+	xp := sc.xp[:superBlocks*blk]
+	xb := unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), 4*len(x))
+	for s0 := 0; s0 < n; s0 += superBlocks * tileToks {
+		ns := min(superBlocks*tileToks, n-s0)
+		nb := (ns + tileToks - 1) / tileToks
+		for b := 0; b < nb; b++ {
+			t0 := s0 + b*tileToks
+			packTokens(xp[b*blk:], xb[4*t0*cols:], 4*cols, cols, min(tileToks, n-t0), 0)
+		}
+		for r0 := 0; r0 < rows; r0 += tileRows {
+			nr := min(tileRows, rows-r0)
+			for b := 0; b < nb; b++ {
+				t0 := s0 + b*tileToks
+				mask := uint64(1)<<min(tileToks, n-t0) - 1
+				gemmF32Tile8x32(&dst[t0*ldDst+r0], ldDst, &w[r0*cols], cols, cols, &xp[b*blk], nr, mask, &idx[0])
+			}
+		}
+	}
+	gemmPool.Put(sc)
 }

@@ -184,6 +184,173 @@ done:
 	VZEROUPPER
 	RET
 
+#define STEPF(xo, wo) \
+	VMOVUPS      xo(R10), Z16 \
+	VMOVUPS      xo+64(R10), Z17 \
+	VBROADCASTSS wo(AX)(R11*1), Z18 \
+	VBROADCASTSS wo(BX)(R11*1), Z19 \
+	VBROADCASTSS wo(CX)(R11*1), Z20 \
+	VBROADCASTSS wo(DX)(R11*1), Z21 \
+	VFMADD231PS  Z18, Z16, Z0 \
+	VFMADD231PS  Z18, Z17, Z1 \
+	VFMADD231PS  Z19, Z16, Z2 \
+	VFMADD231PS  Z19, Z17, Z3 \
+	VBROADCASTSS wo(SI)(R11*1), Z22 \
+	VBROADCASTSS wo(DI)(R11*1), Z23 \
+	VBROADCASTSS wo(R8)(R11*1), Z24 \
+	VBROADCASTSS wo(R9)(R11*1), Z25 \
+	VFMADD231PS  Z20, Z16, Z4 \
+	VFMADD231PS  Z20, Z17, Z5 \
+	VFMADD231PS  Z21, Z16, Z6 \
+	VFMADD231PS  Z21, Z17, Z7 \
+	VFMADD231PS  Z22, Z16, Z8 \
+	VFMADD231PS  Z22, Z17, Z9 \
+	VFMADD231PS  Z23, Z16, Z10 \
+	VFMADD231PS  Z23, Z17, Z11 \
+	VFMADD231PS  Z24, Z16, Z12 \
+	VFMADD231PS  Z24, Z17, Z13 \
+	VFMADD231PS  Z25, Z16, Z14 \
+	VFMADD231PS  Z25, Z17, Z15
+
+// STOREF scatters row r's two accumulators to dst[t*ld + r] for the tokens in the mask
+// (as STORE, without a compensation).
+#define STOREF(off, za, zb) \
+	KMOVW        R12, K1 \
+	VSCATTERDPS  za, K1, off(DI)(Z26*4) \
+	MOVQ         R12, R11 \
+	SHRQ         $16, R11 \
+	KMOVW        R11, K2 \
+	VSCATTERDPS  zb, K2, off(R13)(Z26*4)
+
+// func gemmF32Tile8x32(dst *float32, ld int, w *float32, cols, kq int, xp *float32, nrows int, tokmask uint64, idx *int32)
+//
+// The float32 twin of gemmInt8Tile8x32: lanes are 32 tokens of one weight row, each step
+// broadcasts w[r][k] and multiplies-adds the packed column k of the tokens (xp [kq][32]).
+// Every output sums its k terms in order with one fused multiply-add each. cols is the row
+// stride of w in floats; kq = number of columns.
+TEXT ·gemmF32Tile8x32(SB), NOSPLIT, $0-72
+	MOVQ w+16(FP), AX
+	MOVQ cols+24(FP), R13
+	SHLQ $2, R13                   // row stride in bytes
+	MOVQ nrows+48(FP), R12
+
+	// Row pointers AX,BX,CX,DX,SI,DI,R8,R9: row i = w + min(i, nrows-1)*cols.
+	MOVQ AX, BX
+	CMPQ R12, $1
+	JLE  p1f
+	ADDQ R13, BX
+p1f:
+	MOVQ BX, CX
+	CMPQ R12, $2
+	JLE  p2f
+	ADDQ R13, CX
+p2f:
+	MOVQ CX, DX
+	CMPQ R12, $3
+	JLE  p3f
+	ADDQ R13, DX
+p3f:
+	MOVQ DX, SI
+	CMPQ R12, $4
+	JLE  p4f
+	ADDQ R13, SI
+p4f:
+	MOVQ SI, DI
+	CMPQ R12, $5
+	JLE  p5f
+	ADDQ R13, DI
+p5f:
+	MOVQ DI, R8
+	CMPQ R12, $6
+	JLE  p6f
+	ADDQ R13, R8
+p6f:
+	MOVQ R8, R9
+	CMPQ R12, $7
+	JLE  p7f
+	ADDQ R13, R9
+p7f:
+	MOVQ xp+40(FP), R10
+	MOVQ kq+32(FP), R12
+	SHLQ $2, R12                   // R12 = end byte offset in the weight rows
+	XORQ R11, R11
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+	// Main loop: 4 steps (4 columns) per iteration.
+	MOVQ R12, R13
+	ANDQ $-16, R13
+loop4f:
+	CMPQ R11, R13
+	JAE  loop1f
+	STEPF(0, 0)
+	STEPF(128, 4)
+	STEPF(256, 8)
+	STEPF(384, 12)
+	ADDQ $512, R10
+	ADDQ $16, R11
+	JMP  loop4f
+
+loop1f:
+	CMPQ R11, R12
+	JAE  storef
+	STEPF(0, 0)
+	ADDQ $128, R10
+	ADDQ $4, R11
+	JMP  loop1f
+
+storef:
+	MOVQ dst+0(FP), DI
+	MOVQ ld+8(FP), R13
+	SHLQ $6, R13                   // 16 tokens * 4 bytes * ld
+	ADDQ DI, R13
+	MOVQ idx+64(FP), R10
+	VMOVDQU32 (R10), Z26
+	MOVQ tokmask+56(FP), R12
+	MOVQ nrows+48(FP), CX
+
+	STOREF(0, Z0, Z1)
+	CMPQ CX, $1
+	JLE  donef
+	STOREF(4, Z2, Z3)
+	CMPQ CX, $2
+	JLE  donef
+	STOREF(8, Z4, Z5)
+	CMPQ CX, $3
+	JLE  donef
+	STOREF(12, Z6, Z7)
+	CMPQ CX, $4
+	JLE  donef
+	STOREF(16, Z8, Z9)
+	CMPQ CX, $5
+	JLE  donef
+	STOREF(20, Z10, Z11)
+	CMPQ CX, $6
+	JLE  donef
+	STOREF(24, Z12, Z13)
+	CMPQ CX, $7
+	JLE  donef
+	STOREF(28, Z14, Z15)
+
+donef:
+	VZEROUPPER
+	RET
+
 // func rowSums128VNNI(dst *int32, w *int8, rows, cols int)
 //
 // dst[r] = 128*sum_k w[r*cols+k] (the u8-shift compensation), one row at a time with a

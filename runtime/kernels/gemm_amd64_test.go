@@ -4,6 +4,7 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -40,6 +41,19 @@ func testSuperblocks(t *testing.T) {
 			clear(got)
 			GemmInt8Packed(got, s.rows, w, s.rows, &pk, nil)
 			cmpInt32(t, name+"/packed", got, want)
+
+			wf, xf := randF32(r, s.rows*s.cols), randF32(r, s.n*s.cols)
+			gf := make([]float32, s.n*s.rows)
+			GemmF32(gf, wf, s.rows, s.cols, xf, s.n)
+			for tk := 0; tk < s.n; tk++ {
+				for row := 0; row < s.rows; row++ {
+					wr, xt := wf[row*s.cols:(row+1)*s.cols], xf[tk*s.cols:(tk+1)*s.cols]
+					ref := dotF32Generic(wr, xt)
+					if d := math.Abs(float64(gf[tk*s.rows+row]) - float64(ref)); d > dotBound(wr, xt) {
+						t.Fatalf("%s GemmF32 t=%d r=%d: %g vs %g", name, tk, row, gf[tk*s.rows+row], ref)
+					}
+				}
+			}
 		}
 	}
 }
