@@ -173,7 +173,7 @@ func callFilter(name string, v any, args []any, kw *Dict) (any, error) {
 			return nil, err
 		}
 		if len(items) == 0 {
-			return Undefined{"No first item, sequence was empty."}, nil
+			return Undefined{Hint: "No first item, sequence was empty."}, nil
 		}
 		if name == "first" {
 			return items[0], nil
@@ -477,7 +477,7 @@ func callFilter(name string, v any, args []any, kw *Dict) (any, error) {
 			return nil, err
 		}
 		if len(items) == 0 {
-			return Undefined{"No aggregated item, sequence was empty."}, nil
+			return Undefined{Hint: "No aggregated item, sequence was empty."}, nil
 		}
 		cs := truthy(argOr(args, kw, 0, "case_sensitive", false))
 		attr := argOr(args, kw, 1, "attribute", nil)
@@ -575,7 +575,7 @@ func callFilter(name string, v any, args []any, kw *Dict) (any, error) {
 		if m, ok := method(v, name); ok {
 			return m, nil
 		}
-		return Undefined{fmt.Sprintf("'%s object' has no attribute '%s'", typeName(v), name)}, nil
+		return missing(v, name), nil
 	case "wordcount":
 		return int64(len(strings.FieldsFunc(toStr(v), func(r rune) bool { return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_') }))), nil
 	}

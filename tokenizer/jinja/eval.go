@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"strings"
 	"unicode/utf8"
 )
@@ -20,37 +21,69 @@ var (
 
 // frame is one variable scope. for-loop bodies and macro calls get a new frame, if-blocks do not
 // (as in Jinja2, where `set` inside a loop does not leak out of it).
+//
+// Variables live in small parallel slices: frames hold a handful of names, and a for loop makes
+// one frame per iteration, where a map allocation would dominate.
 type frame struct {
-	vars   map[string]any
+	names  []string
+	vals   []any
 	parent *frame
 }
 
+func newFrame(parent *frame) *frame { return &frame{parent: parent} }
+
 func (f *frame) lookup(name string) (any, bool) {
 	for ; f != nil; f = f.parent {
-		if v, ok := f.vars[name]; ok {
-			return v, true
+		for i := len(f.names) - 1; i >= 0; i-- {
+			if f.names[i] == name {
+				return f.vals[i], true
+			}
 		}
 	}
 	return nil, false
 }
 
+// set binds name in this frame.
+func (f *frame) set(name string, v any) {
+	for i, n := range f.names {
+		if n == name {
+			f.vals[i] = v
+			return
+		}
+	}
+	f.names = append(f.names, name)
+	f.vals = append(f.vals, v)
+}
+
 type renderer struct {
 	out   strings.Builder
 	depth int
+	steps int // loop iterations so far, bounded by maxSteps
 }
+
+// Limits for untrusted templates (chat templates ship with model repositories): loop
+// iterations per render, output size, and the size of one repeated string or list.
+const (
+	maxOutput    = 64 << 20
+	maxRepeatLen = 16 << 20
+)
+
+// maxSteps bounds loop iterations per render. Generous: Llama 3.2's template visits every
+// character of string content once. A variable so tests can lower it.
+var maxSteps = 200_000_000
 
 // maxDepth bounds macro recursion so a hostile template cannot exhaust the stack.
 const maxDepth = 200
 
 // Render executes the template with vars as the global context.
 func (t *Template) Render(vars map[string]any) (string, error) {
-	globals := &frame{vars: map[string]any{}}
+	globals := newFrame(nil)
 	for k, v := range builtinGlobals() {
-		globals.vars[k] = v
+		globals.set(k, v)
 	}
-	top := &frame{vars: map[string]any{}, parent: globals}
+	top := newFrame(globals)
 	for k, v := range vars {
-		top.vars[k] = v
+		top.set(k, v)
 	}
 	r := &renderer{}
 	if err := r.exec(t.body, top); err != nil {
@@ -97,7 +130,7 @@ func (r *renderer) execNode(n node, f *frame) error {
 	case *setNode:
 		return r.execSet(n, f)
 	case *macroNode:
-		f.vars[n.name] = r.makeMacro(n, f, nil)
+		f.set(n.name, r.makeMacro(n, f, nil))
 	case *callBlockNode:
 		caller := r.makeMacro(&macroNode{name: "caller", body: n.body}, f, nil)
 		v, err := r.evalCall(n.call, f, caller)
@@ -182,12 +215,12 @@ func (l *loopVar) attr(name string) (any, bool) {
 		if i > 0 {
 			return l.items[i-1], true
 		}
-		return Undefined{"there is no previous item"}, true
+		return Undefined{Hint: "there is no previous item"}, true
 	case "nextitem":
 		if i+1 < n {
 			return l.items[i+1], true
 		}
-		return Undefined{"there is no next item"}, true
+		return Undefined{Hint: "there is no next item"}, true
 	case "cycle":
 		return &Func{"cycle", func(args []any, kw *Dict) (any, error) {
 			if len(args) == 0 {
@@ -208,7 +241,7 @@ func (r *renderer) execFor(n *forNode, f *frame) error {
 	if err != nil {
 		return err
 	}
-	inner := &frame{vars: map[string]any{}, parent: f}
+	inner := newFrame(f)
 	if n.filter != nil {
 		var kept []any
 		for _, item := range items {
@@ -230,9 +263,15 @@ func (r *renderer) execFor(n *forNode, f *frame) error {
 	}
 	lv := &loopVar{length: len(items), items: items}
 	for i, item := range items {
-		inner := &frame{vars: map[string]any{}, parent: f}
+		if r.steps++; r.steps > maxSteps {
+			return fmt.Errorf("template runs more than %d loop iterations", maxSteps)
+		}
+		if r.out.Len() > maxOutput {
+			return fmt.Errorf("template output exceeds %d bytes", maxOutput)
+		}
+		inner := &frame{names: make([]string, 0, 4), vals: make([]any, 0, 4), parent: f}
 		lv.index0 = i
-		inner.vars["loop"] = lv
+		inner.set("loop", lv)
 		if err := bindTargets(inner, n.targets, item); err != nil {
 			return err
 		}
@@ -249,7 +288,7 @@ func (r *renderer) execFor(n *forNode, f *frame) error {
 
 func bindTargets(f *frame, names []string, v any) error {
 	if len(names) == 1 {
-		f.vars[names[0]] = v
+		f.set(names[0], v)
 		return nil
 	}
 	items, err := iterate(v)
@@ -263,7 +302,7 @@ func bindTargets(f *frame, names []string, v any) error {
 		return fmt.Errorf("too many values to unpack (expected %d)", len(names))
 	}
 	for i, n := range names {
-		f.vars[n] = items[i]
+		f.set(n, items[i])
 	}
 	return nil
 }
@@ -305,12 +344,12 @@ func (r *renderer) makeMacro(m *macroNode, def *frame, _ any) *Func {
 		}
 		r.depth++
 		defer func() { r.depth-- }()
-		f := &frame{vars: map[string]any{}, parent: def}
+		f := newFrame(def)
 		nd := len(m.params) - len(m.defaults)
 		var extra []any
 		for i, a := range args {
 			if i < len(m.params) {
-				f.vars[m.params[i]] = a
+				f.set(m.params[i], a)
 			} else {
 				extra = append(extra, a)
 			}
@@ -319,7 +358,7 @@ func (r *renderer) makeMacro(m *macroNode, def *frame, _ any) *Func {
 			name := m.params[i]
 			if kw != nil {
 				if v, ok := kw.Get(name); ok {
-					f.vars[name] = v
+					f.set(name, v)
 					continue
 				}
 			}
@@ -328,18 +367,18 @@ func (r *renderer) makeMacro(m *macroNode, def *frame, _ any) *Func {
 				if err != nil {
 					return nil, err
 				}
-				f.vars[name] = v
+				f.set(name, v)
 			} else {
-				f.vars[name] = Undefined{fmt.Sprintf("'%s' is undefined", name)}
+				f.set(name, Undefined{name: name})
 			}
 		}
 		if extra == nil {
 			extra = []any{}
 		}
-		f.vars["varargs"] = extra
+		f.set("varargs", extra)
 		if kw != nil {
 			if c, ok := kw.Get("caller"); ok {
-				f.vars["caller"] = c
+				f.set("caller", c)
 			}
 		}
 		return r.capture(m.body, f)
@@ -388,7 +427,7 @@ func (r *renderer) evalCall(c *callExpr, f *frame, caller any) (any, error) {
 	case *Func:
 		return x.Fn(args, kw)
 	case Undefined:
-		return nil, errors.New(x.Hint)
+		return nil, errors.New(x.message())
 	}
 	return nil, fmt.Errorf("'%s' object is not callable", typeName(fn))
 }
@@ -401,7 +440,7 @@ func (r *renderer) eval(e expr, f *frame) (any, error) {
 		if v, ok := f.lookup(e.name); ok {
 			return v, nil
 		}
-		return Undefined{fmt.Sprintf("'%s' is undefined", e.name)}, nil
+		return Undefined{name: e.name}, nil
 	case *listExpr:
 		out := make([]any, len(e.items))
 		for i, it := range e.items {
@@ -567,7 +606,7 @@ func (r *renderer) eval(e expr, f *frame) (any, error) {
 			return r.eval(e.yes, f)
 		}
 		if e.no == nil {
-			return Undefined{"the inline if-expression on false"}, nil
+			return Undefined{Hint: "the inline if-expression on false"}, nil
 		}
 		return r.eval(e.no, f)
 	}
@@ -689,11 +728,7 @@ func arith(op string, l, r any) (any, error) {
 			return m, nil
 		case "**":
 			if ri >= 0 {
-				res := int64(1)
-				for i := int64(0); i < ri; i++ {
-					res *= li
-				}
-				return res, nil
+				return intPow(li, ri)
 			}
 			if li == 0 {
 				return nil, errors.New("0.0 cannot be raised to a negative power")
@@ -752,27 +787,79 @@ func arith(op string, l, r any) (any, error) {
 		}
 	case "*":
 		if s, ok := l.(string); ok && rInt {
-			return strings.Repeat(s, int(max(ri, 0))), nil
+			return repeatString(s, ri)
 		}
 		if s, ok := r.(string); ok && lInt {
-			return strings.Repeat(s, int(max(li, 0))), nil
+			return repeatString(s, li)
 		}
 		if l, ok := l.([]any); ok && rInt {
-			return repeatList(l, ri), nil
+			return repeatList(l, ri)
 		}
 		if r, ok := r.([]any); ok && lInt {
-			return repeatList(r, li), nil
+			return repeatList(r, li)
 		}
 	}
 	return nil, fmt.Errorf("unsupported operand type(s) for %s: '%s' and '%s'", op, typeName(l), typeName(r))
 }
 
-func repeatList(l []any, n int64) []any {
-	out := []any{}
-	for i := int64(0); i < n && len(out) < 1<<20; i++ {
+// intPow is exact integer exponentiation by squaring; results beyond int64 are an error (Python
+// would switch to big integers).
+func intPow(base, exp int64) (any, error) {
+	res, b := int64(1), base
+	tooBig := errors.New("integer result of ** exceeds 64 bits (not supported)")
+	for exp > 0 {
+		if exp&1 == 1 {
+			hi, lo := bits.Mul64(uint64(absInt64(res)), uint64(absInt64(b)))
+			if hi != 0 || lo > math.MaxInt64 {
+				return nil, tooBig
+			}
+			neg := (res < 0) != (b < 0)
+			res = int64(lo)
+			if neg {
+				res = -res
+			}
+		}
+		exp >>= 1
+		if exp > 0 {
+			hi, lo := bits.Mul64(uint64(absInt64(b)), uint64(absInt64(b)))
+			if hi != 0 || lo > math.MaxInt64 {
+				return nil, tooBig
+			}
+			b = int64(lo)
+		}
+	}
+	return res, nil
+}
+
+func absInt64(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+func repeatString(s string, n int64) (any, error) {
+	if n <= 0 || s == "" {
+		return "", nil
+	}
+	if n > maxRepeatLen/int64(len(s)) {
+		return nil, fmt.Errorf("string repetition longer than %d bytes", maxRepeatLen)
+	}
+	return strings.Repeat(s, int(n)), nil
+}
+
+func repeatList(l []any, n int64) (any, error) {
+	if n <= 0 || len(l) == 0 {
+		return []any{}, nil
+	}
+	if n > maxRepeatLen/int64(len(l)) {
+		return nil, fmt.Errorf("list repetition longer than %d items", maxRepeatLen)
+	}
+	out := make([]any, 0, int(n)*len(l))
+	for i := int64(0); i < n; i++ {
 		out = append(out, l...)
 	}
-	return out
+	return out, nil
 }
 
 func (r *renderer) evalSlice(e *sliceExpr, f *frame) (any, error) {
@@ -872,7 +959,7 @@ func slice(obj any, start, stop, step *int64) (any, error) {
 func getItem(obj, key any) (any, error) {
 	switch x := obj.(type) {
 	case Undefined:
-		return nil, errors.New(x.Hint)
+		return nil, errors.New(x.message())
 	case *Dict:
 		if v, ok := x.Get(key); ok {
 			return v, nil
@@ -912,17 +999,14 @@ func getItem(obj, key any) (any, error) {
 			return v, nil
 		}
 	}
-	if _, ok := key.(string); !ok {
-		return Undefined{fmt.Sprintf("'%s object' has no element %s", typeName(obj), repr(key))}, nil
-	}
-	return Undefined{fmt.Sprintf("'%s object' has no attribute %s", typeName(obj), repr(key))}, nil
+	return missing(obj, key), nil
 }
 
 // getAttr is jinja2 Environment.getattr: Python attribute first (methods), then obj[attr].
 func getAttr(obj any, attr string) (any, error) {
 	switch x := obj.(type) {
 	case Undefined:
-		return nil, errors.New(x.Hint)
+		return nil, errors.New(x.message())
 	case *Namespace:
 		if v, ok := x.attrs.Get(attr); ok {
 			return v, nil
@@ -941,5 +1025,5 @@ func getAttr(obj any, attr string) (any, error) {
 			return v, nil
 		}
 	}
-	return Undefined{fmt.Sprintf("'%s object' has no attribute '%s'", typeName(obj), attr)}, nil
+	return missing(obj, attr), nil
 }

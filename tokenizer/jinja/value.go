@@ -33,8 +33,35 @@ type generator struct {
 	err   error // raised when iterated, as a Python generator raises lazily
 }
 
-// Undefined is jinja2.Undefined; Hint explains where it came from for error messages.
-type Undefined struct{ Hint string }
+// Undefined is jinja2.Undefined. Its error message is built only when needed (a chat template
+// may look up a missing key once per character of a long message).
+type Undefined struct {
+	Hint  string // fixed message; empty when built from the fields below
+	name  string // an undefined variable
+	owner string // type name of the object lacking key
+	key   any    // missing attribute (string) or element; only hashable values
+}
+
+func (u Undefined) message() string {
+	switch {
+	case u.Hint != "":
+		return u.Hint
+	case u.owner == "":
+		return fmt.Sprintf("'%s' is undefined", u.name)
+	}
+	if s, ok := u.key.(string); ok {
+		return fmt.Sprintf("'%s object' has no attribute '%s'", u.owner, s)
+	}
+	return fmt.Sprintf("'%s object' has no element %s", u.owner, repr(u.key))
+}
+
+// missing builds the Undefined for obj lacking key.
+func missing(obj, key any) Undefined {
+	if !hashable(key) {
+		key = repr(key)
+	}
+	return Undefined{owner: typeName(obj), key: key}
+}
 
 // Dict is an insertion-ordered Python dict. Keys are normalised so that 1, 1.0 and True share a
 // slot, as in Python.
@@ -425,11 +452,21 @@ func cmp3(lt, gt bool) int {
 func undefinedErr(vs ...any) error {
 	for _, v := range vs {
 		if u, ok := v.(Undefined); ok {
-			return errors.New(u.Hint)
+			return errors.New(u.message())
 		}
 	}
 	return fmt.Errorf("undefined value")
 }
+
+// asciiStrings holds the one-character ASCII strings already boxed, so iterating a long string
+// (Llama 3.2's image check loops over every character of string content) does not allocate
+// per character.
+var asciiStrings = func() (t [0x80]any) {
+	for i := range t {
+		t[i] = string(rune(i))
+	}
+	return
+}()
 
 // iterate lists the items a for loop visits: list items, dict keys, string code points; an
 // Undefined is empty (jinja2.Undefined.__iter__).
@@ -442,7 +479,11 @@ func iterate(v any) ([]any, error) {
 	case string:
 		out := make([]any, 0, len(x))
 		for _, r := range x {
-			out = append(out, string(r))
+			if r < 0x80 {
+				out = append(out, asciiStrings[r])
+			} else {
+				out = append(out, string(r))
+			}
 		}
 		return out, nil
 	case Undefined:
