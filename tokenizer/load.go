@@ -449,6 +449,32 @@ func Load(dir string) (*Tokenizer, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
+	if t.bos == "" && t.eos == "" {
+		// Older checkpoints keep the special tokens only in special_tokens_map.json.
+		p := filepath.Join(dir, "special_tokens_map.json")
+		if data, err := os.ReadFile(p); err == nil {
+			var m struct {
+				BOS json.RawMessage `json:"bos_token"`
+				EOS json.RawMessage `json:"eos_token"`
+				PAD json.RawMessage `json:"pad_token"`
+				UNK json.RawMessage `json:"unk_token"`
+			}
+			if err := json.Unmarshal(data, &m); err != nil {
+				return nil, fmt.Errorf("%s: not valid JSON: %w", p, err)
+			}
+			for _, f := range []struct {
+				name string
+				raw  json.RawMessage
+				dst  *string
+			}{{"bos_token", m.BOS, &t.bos}, {"eos_token", m.EOS, &t.eos}, {"pad_token", m.PAD, &t.pad}, {"unk_token", m.UNK, &t.unk}} {
+				if *f.dst, err = tokenString(f.name, f.raw); err != nil {
+					return nil, fmt.Errorf("%s: %w", p, err)
+				}
+			}
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+	}
 	if data, err := os.ReadFile(filepath.Join(dir, "chat_template.jinja")); err == nil {
 		t.chatTemplates = map[string]string{"default": string(data)}
 	} else if !errors.Is(err, os.ErrNotExist) {
@@ -497,8 +523,9 @@ func (t *Tokenizer) applyConfig(data []byte) error {
 			return err
 		}
 	}
-	// transformers 4.x defaults clean_up_tokenization_spaces to true when the key is absent.
-	t.cleanup = c.CleanUpTokenizationSpaces == nil || *c.CleanUpTokenizationSpaces
+	// An absent key means false in current transformers (PreTrainedTokenizerBase.__init__ pops it
+	// with default False; releases before ~4.45 defaulted to True). Llama 3.x files set it.
+	t.cleanup = c.CleanUpTokenizationSpaces != nil && *c.CleanUpTokenizationSpaces
 	if !isNull(c.ChatTemplate) {
 		if t.chatTemplates, err = parseChatTemplateField(c.ChatTemplate); err != nil {
 			return err

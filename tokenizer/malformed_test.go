@@ -206,6 +206,17 @@ func TestLoadDirectoryErrors(t *testing.T) {
 			}
 		})
 	}
+	// Special tokens only in special_tokens_map.json (AddedToken form), no tokenizer_config.json.
+	d0 := t.TempDir()
+	os.WriteFile(filepath.Join(d0, "tokenizer.json"), synthJSON(t, nil), 0o644)
+	os.WriteFile(filepath.Join(d0, "special_tokens_map.json"), []byte(`{"bos_token": {"content": "<|bos|>", "lstrip": false}, "eos_token": "<|bos|>"}`), 0o644)
+	if tok, err := Load(d0); err != nil || tok.BOSToken() != "<|bos|>" || tok.EOSID() != 300 || tok.CleanUpTokenizationSpaces() {
+		t.Errorf("special_tokens_map.json fallback: %v", err)
+	}
+	os.WriteFile(filepath.Join(d0, "special_tokens_map.json"), []byte(`{"bos_token": 1}`), 0o644)
+	if _, err := Load(d0); err == nil || !strings.Contains(err.Error(), "special_tokens_map.json: bos_token") {
+		t.Errorf("bad special_tokens_map.json: err = %v", err)
+	}
 	// A valid config with AddedToken objects and a named template list.
 	d := t.TempDir()
 	os.WriteFile(filepath.Join(d, "tokenizer.json"), synthJSON(t, nil), 0o644)

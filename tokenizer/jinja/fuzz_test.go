@@ -17,6 +17,7 @@ func FuzzRender(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	defer func(n int) { maxSteps = n }(maxSteps)
 	maxSteps = 100_000 // keep each input fast
 	f.Fuzz(func(t *testing.T, src string) {
 		tmpl, err := Parse(src)
