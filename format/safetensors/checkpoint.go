@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -22,24 +23,53 @@ type Index struct {
 	WeightMap map[string]string `json:"weight_map"`
 }
 
+// MaxIndexSize bounds model.safetensors.index.json: a real index is tens of
+// kilobytes (about 1 MB for a 405B model); anything larger is not read.
+const MaxIndexSize = 64 << 20
+
 // ReadIndex parses an index file and checks that every shard name is a plain
 // file name: the index is untrusted input, so "../x", "a/b" or "/etc/x" are
 // refused rather than opened.
 func ReadIndex(path string) (*Index, error) {
-	raw, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > MaxIndexSize {
+		return nil, fmt.Errorf("%s: %d bytes, more than the %d MiB an index can plausibly need", path, st.Size(), MaxIndexSize>>20)
+	}
+	raw, err := io.ReadAll(io.LimitReader(f, MaxIndexSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	idx, err := ParseIndex(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return idx, nil
+}
+
+// ParseIndex decodes index JSON and checks every shard name.
+func ParseIndex(raw []byte) (*Index, error) {
 	var idx Index
 	if err := json.Unmarshal(raw, &idx); err != nil {
-		return nil, fmt.Errorf("%s: not valid JSON: %w", path, err)
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return nil, fmt.Errorf("%q holds a JSON %s where %s is expected", te.Field, te.Value, te.Type)
+		}
+		return nil, fmt.Errorf("not valid JSON: %w", err)
 	}
 	if idx.WeightMap == nil {
-		return nil, fmt.Errorf("%s: no \"weight_map\"", path)
+		return nil, fmt.Errorf("no \"weight_map\"")
 	}
 	for name, shard := range idx.WeightMap {
 		if err := checkShardName(shard); err != nil {
-			return nil, fmt.Errorf("%s: weight_map[%q]: %w", path, name, err)
+			return nil, fmt.Errorf("weight_map[%q]: %w", name, err)
 		}
 	}
 	return &idx, nil

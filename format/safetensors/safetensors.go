@@ -1,19 +1,23 @@
 // Package safetensors opens Hugging Face safetensors checkpoints (single file
 // or sharded with model.safetensors.index.json) for streaming reads.
 //
-// Shards are memory-mapped read-only; the header is validated by
-// github.com/nlpodyssey/safetensors (100 MB header cap, contiguous offsets,
-// dtype×shape = byte length, no bytes past the last tensor), with our own
-// pre-checks first so that every error names the file and says plainly what
-// is wrong. Tensor payloads are views into the mapping; callers release pages
+// Shards are memory-mapped read-only. The header JSON is decoded by
+// github.com/nlpodyssey/safetensors; the layout rules (100 MB header cap,
+// header length within the file, offsets contiguous and in range,
+// dtype × shape = byte length, no bytes past the last tensor) are checked
+// here, each against the real file size before anything is trusted, so
+// that every error names the file and the tensor and says plainly what is
+// wrong. Tensor payloads are views into the mapping; callers release pages
 // they are done with through Release so resident memory does not grow with
 // the model.
 package safetensors
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"sort"
 	"strings"
@@ -83,76 +87,173 @@ func Open(path string) (*File, error) {
 		return nil, fmt.Errorf("%s: not a regular file", path)
 	}
 	size := fi.Size()
-	// Pre-checks with plain-language errors before handing the buffer over.
 	if size < 8 {
 		return nil, fmt.Errorf("%s: %w: %d bytes, shorter than the 8-byte header length", path, ErrFormat, size)
 	}
+	// The claimed header length is checked against the real size before
+	// anything is mapped or allocated.
 	var lenBuf [8]byte
 	if _, err := f.ReadAt(lenBuf[:], 0); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	hlen := binary.LittleEndian.Uint64(lenBuf[:])
-	if hlen > MaxHeaderSize {
-		return nil, fmt.Errorf("%s: %w: header length %d exceeds the 100 MB limit", path, ErrFormat, hlen)
-	}
-	if hlen+8 > uint64(size) {
-		return nil, fmt.Errorf("%s: %w: header length %d is larger than the file (%d bytes): truncated download?", path, ErrFormat, hlen, size)
+	if err := checkHeaderLen(binary.LittleEndian.Uint64(lenBuf[:]), size); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	data, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
 		return nil, fmt.Errorf("mmap %s: %w", path, err)
 	}
-	file := &File{Path: path, Size: size, data: data}
-	if err := file.parse(hlen); err != nil {
+	file, err := parseBytes(path, data)
+	if err != nil {
 		unix.Munmap(data)
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return file, nil
 }
 
+// checkHeaderLen rejects a header length the file cannot hold.
+func checkHeaderLen(hlen uint64, size int64) error {
+	if hlen > MaxHeaderSize {
+		return fmt.Errorf("%w: header length %d exceeds the 100 MB limit", ErrFormat, hlen)
+	}
+	if hlen+8 > uint64(size) {
+		return fmt.Errorf("%w: header length %d is larger than the file (%d bytes): truncated download?", ErrFormat, hlen, size)
+	}
+	return nil
+}
+
+// parseBytes validates a whole safetensors file held in data (the mapping,
+// or any buffer in tests and fuzzing) and returns its tensors as views into
+// data. Errors do not carry the path; Open adds it.
+func parseBytes(path string, data []byte) (*File, error) {
+	size := int64(len(data))
+	if size < 8 {
+		return nil, fmt.Errorf("%w: %d bytes, shorter than the 8-byte header length", ErrFormat, size)
+	}
+	hlen := binary.LittleEndian.Uint64(data[:8])
+	if err := checkHeaderLen(hlen, size); err != nil {
+		return nil, err
+	}
+	file := &File{Path: path, Size: size, data: data}
+	if err := file.parse(hlen); err != nil {
+		return nil, err
+	}
+	return file, nil
+}
+
+// parse decodes the header JSON with the library's decoder (dtype names,
+// exactly dtype/shape/data_offsets per tensor, natural numbers) and then
+// checks the layout itself so that every error names the tensor: offsets
+// in order, contiguous and inside the file, dtype × shape = byte length,
+// and the data section ending exactly at the end of the file (the same
+// rules as the library's ReadMetadata and the reference implementation).
 func (f *File) parse(hlen uint64) error {
-	// The library checks the header JSON, offsets and that the data section
-	// ends exactly at the end of the file.
-	_, meta, err := st.ReadMetadata(f.data)
-	if err != nil {
-		return f.explain(hlen, err)
+	var meta st.Metadata
+	if err := json.Unmarshal(f.data[8:8+hlen], &meta); err != nil {
+		return explainJSON(err)
 	}
 	f.Metadata = meta.Metadata()
 	base := int64(8 + hlen)
+	dataLen := uint64(f.Size) - 8 - hlen
+	type span struct {
+		t          *Tensor
+		start, end uint64
+	}
+	spans := make([]span, 0, len(meta.Tensors()))
 	for name, info := range meta.Tensors() {
-		switch name {
-		case "":
+		if name == "" {
 			return fmt.Errorf("%w: tensor with an empty name", ErrFormat)
 		}
-		shape := make([]int, len(info.Shape))
-		for i, d := range info.Shape {
-			shape[i] = int(d)
+		s, e := info.DataOffsets[0], info.DataOffsets[1]
+		if e < s {
+			return fmt.Errorf("%w: tensor %s: data_offsets [%d, %d] end before they start", ErrFormat, name, s, e)
 		}
-		f.Tensors = append(f.Tensors, &Tensor{
+		if e > dataLen {
+			return fmt.Errorf("%w: tensor %s: data_offsets [%d, %d] run past the end of the file (%d bytes of data after the header): truncated file?", ErrFormat, name, s, e, dataLen)
+		}
+		nb := e - s
+		shape := make([]int, len(info.Shape))
+		elems := uint64(1)
+		for i, d := range info.Shape {
+			// A tensor with data has no dimension larger than its element
+			// count, hence than the file; an empty one ([0, n]) gets the same
+			// bound, so no dimension wraps to a negative int.
+			if d > uint64(f.Size) {
+				return fmt.Errorf("%w: tensor %s: dimension %d of shape %v is larger than the file (%d bytes)", ErrFormat, name, d, info.Shape, f.Size)
+			}
+			shape[i] = int(d)
+			switch {
+			case d == 0:
+				elems = 0
+			case elems > nb/d:
+				elems = nb + 1 // more elements than bytes: a mismatch, kept without overflowing
+			default:
+				elems *= d
+			}
+		}
+		item := info.DType.Size()
+		if elems > nb/item || elems*item != nb {
+			return fmt.Errorf("%w: tensor %s: %s × shape %v needs %s bytes, data_offsets [%d, %d] hold %d", ErrFormat, name, info.DType, info.Shape, needBytes(info.Shape, item), s, e, nb)
+		}
+		spans = append(spans, span{&Tensor{
 			Name:   name,
 			DType:  info.DType.String(),
 			Shape:  shape,
 			File:   f,
-			Offset: base + int64(info.DataOffsets[0]),
-			NBytes: int64(info.DataOffsets[1] - info.DataOffsets[0]),
-		})
+			Offset: base + int64(s),
+			NBytes: int64(e - s),
+		}, s, e})
 	}
-	sort.Slice(f.Tensors, func(i, j int) bool { return f.Tensors[i].Offset < f.Tensors[j].Offset })
+	sort.Slice(spans, func(i, j int) bool {
+		a, b := spans[i], spans[j]
+		if a.start != b.start {
+			return a.start < b.start
+		}
+		if a.end != b.end {
+			return a.end < b.end
+		}
+		return a.t.Name < b.t.Name
+	})
+	var pos uint64
+	prev := ""
+	for _, sp := range spans {
+		switch {
+		case sp.start < pos:
+			return fmt.Errorf("%w: tensor %s (data_offsets [%d, %d]) overlaps tensor %s, which ends at %d", ErrFormat, sp.t.Name, sp.start, sp.end, prev, pos)
+		case sp.start > pos:
+			return fmt.Errorf("%w: %d unused bytes before tensor %s (data_offsets [%d, %d]): offsets must be contiguous", ErrFormat, sp.start-pos, sp.t.Name, sp.start, sp.end)
+		}
+		pos, prev = sp.end, sp.t.Name
+		f.Tensors = append(f.Tensors, sp.t)
+	}
+	if pos != dataLen {
+		return fmt.Errorf("%w: tensor data ends at byte %d of the data section but the file has %d bytes after the header: padded or corrupted file", ErrFormat, pos, dataLen)
+	}
 	return nil
 }
 
-// explain turns the library's terse errors into ones a user can act on.
-func (f *File) explain(hlen uint64, err error) error {
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "incomplete buffer"):
-		return fmt.Errorf("%w: tensor data does not end at the end of the file (%d bytes): truncated or padded file", ErrFormat, f.Size)
-	case strings.Contains(msg, "offset"):
-		return fmt.Errorf("%w: %s (offsets must be contiguous, in range and match dtype × shape)", ErrFormat, msg)
-	case strings.Contains(msg, "unmarshal") || strings.Contains(msg, "deserialization"):
-		return fmt.Errorf("%w: header is not valid safetensors JSON: %s", ErrFormat, msg)
+// needBytes spells dtype size × shape exactly, even when it overflows 64 bits.
+func needBytes(shape []uint64, item uint64) string {
+	n := new(big.Int).SetUint64(item)
+	for _, d := range shape {
+		n.Mul(n, new(big.Int).SetUint64(d))
 	}
-	return fmt.Errorf("%w: %s", ErrFormat, msg)
+	return n.String()
+}
+
+// explainJSON turns the library's header decoding errors into one line a
+// user can act on.
+func explainJSON(err error) error {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "failed to unmarshal Metadata: ")
+	if i := strings.Index(msg, "failed to JSON-decode tensor "); i >= 0 {
+		msg = "tensor " + msg[i+len("failed to JSON-decode tensor "):]
+	}
+	if strings.Contains(msg, "invalid DType string value") {
+		msg = strings.Replace(msg, "invalid DType string value", "unknown dtype", 1)
+		return fmt.Errorf("%w: %s (supported by the reader: BOOL, U8, I8, I16, U16, F16, BF16, I32, U32, F32, F64, I64, U64; FP8 checkpoints cannot be read)", ErrFormat, msg)
+	}
+	return fmt.Errorf("%w: header is not valid safetensors JSON: %s", ErrFormat, strings.Join(strings.Fields(msg), " "))
 }
 
 // Release tells the kernel this process no longer needs the pages of
