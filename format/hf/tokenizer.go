@@ -18,6 +18,17 @@ func Vocabulary(dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	tokens, err := ParseVocabulary(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return tokens, nil
+}
+
+// ParseVocabulary decodes tokenizer.json bytes into the tokens by id. The
+// ids must run 0..n-1 without a gap: vocabulary.json is indexed by id, so a
+// gap would silently shift every later token onto the wrong id.
+func ParseVocabulary(raw []byte) ([]string, error) {
 	var tj struct {
 		Model struct {
 			Type  string          `json:"type"`
@@ -29,25 +40,26 @@ func Vocabulary(dir string) ([]string, error) {
 		} `json:"added_tokens"`
 	}
 	if err := json.Unmarshal(raw, &tj); err != nil {
-		return nil, fmt.Errorf("%s: not valid JSON: %w", path, err)
+		return nil, fmt.Errorf("not valid JSON: %w", err)
 	}
 	var vocab map[string]int
 	if err := json.Unmarshal(tj.Model.Vocab, &vocab); err != nil || vocab == nil {
-		return nil, fmt.Errorf("%s: model.vocab is not a token→id object (model.type %q is not supported)", path, tj.Model.Type)
+		return nil, fmt.Errorf("model.vocab is not a token→id object (model.type %q is not supported)", tj.Model.Type)
 	}
 	byID := make(map[int]string, len(vocab)+len(tj.AddedTokens))
 	for tok, id := range vocab {
 		if id < 0 {
-			return nil, fmt.Errorf("%s: model.vocab[%q] has negative id %d", path, tok, id)
+			return nil, fmt.Errorf("model.vocab[%q] has negative id %d", tok, id)
 		}
 		if prev, dup := byID[id]; dup && prev != tok {
-			return nil, fmt.Errorf("%s: id %d is used by both %q and %q", path, id, prev, tok)
+			a, b := min(prev, tok), max(prev, tok) // stable message whatever the map order
+			return nil, fmt.Errorf("id %d is used by both %q and %q", id, a, b)
 		}
 		byID[id] = tok
 	}
 	for i, at := range tj.AddedTokens {
 		if at.ID == nil || *at.ID < 0 {
-			return nil, fmt.Errorf("%s: added_tokens[%d] has no valid id", path, i)
+			return nil, fmt.Errorf("added_tokens[%d] has no valid id", i)
 		}
 		byID[*at.ID] = at.Content
 	}
@@ -58,6 +70,9 @@ func Vocabulary(dir string) ([]string, error) {
 	sort.Ints(ids)
 	tokens := make([]string, len(ids))
 	for i, id := range ids {
+		if id != i {
+			return nil, fmt.Errorf("token ids are not contiguous: no token has id %d (the next id is %d)", i, id)
+		}
 		tokens[i] = byID[id]
 	}
 	return tokens, nil
