@@ -114,6 +114,23 @@ func (t *Tokenizer) Encode(text string, addSpecial bool) []int {
 	return out
 }
 
+// EncodeInt32 is Encode returning int32 ids, the type the runtime feeds to the model.
+func (t *Tokenizer) EncodeInt32(text string, addSpecial bool) []int32 {
+	out := make([]int32, 0, len(text)/3+4)
+	if addSpecial {
+		for _, id := range t.prefix {
+			out = append(out, int32(id))
+		}
+	}
+	out = t.encode32(out, text)
+	if addSpecial {
+		for _, id := range t.suffix {
+			out = append(out, int32(id))
+		}
+	}
+	return out
+}
+
 // encode32 appends the ids of text (without template tokens) to dst.
 func (t *Tokenizer) encode32(dst []int32, text string) []int32 {
 	if text == "" {
