@@ -55,14 +55,15 @@ func TestKVCacheMatchesRecompute(t *testing.T) {
 				worst = max(worst, d)
 			}
 			t.Logf("max|Δ| cached vs recompute over %d positions: %.3g", len(full), worst)
-			// Reset and rerun: same logits for the last position.
+			// Reset and rerun asking for the last position only (its lm_head is a
+			// GEMV, not a GEMM row: float32 may differ in summation order only).
 			s.Reset()
 			last, err := s.Prefill(ids, false)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d := maxAbs(last[0], full[len(full)-1]); d != 0 {
-				t.Errorf("after Reset the last position differs by %.3g", d)
+			if d := maxAbs(last[0], full[len(full)-1]); d > tc.tol {
+				t.Errorf("after Reset the last position differs by %.3g > %.0e", d, tc.tol)
 			}
 		})
 	}
