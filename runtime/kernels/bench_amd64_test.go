@@ -79,17 +79,29 @@ func BenchmarkGemmInt8DRAM(b *testing.B) {
 }
 
 // BenchmarkPackTokens measures the per-call token packing of the tile path (128 x 4096),
-// which every row-range call of GemmInt8 repeats.
+// gather version against the pure-Go one (bytes per CPU-second, steadier when shared).
 func BenchmarkPackTokens(b *testing.B) {
 	const n, cols = 128, 4096
 	x := randInt8(rand.New(rand.NewPCG(4, 4)), n*cols, "random")
 	xb := unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), len(x))
 	xp := make([]byte, tileToks*cols)
-	b.SetBytes(n * cols)
-	for i := 0; i < b.N; i++ {
-		for t0 := 0; t0 < n; t0 += tileToks {
-			packTokens(xp, xb[t0*cols:], cols, cols/4, tileToks, 0x80808080)
-		}
+	for _, impl := range []string{"asm", "go"} {
+		b.Run(impl, func(b *testing.B) {
+			b.SetBytes(n * cols)
+			cpu0 := processCPUTime()
+			for i := 0; i < b.N; i++ {
+				for t0 := 0; t0 < n; t0 += tileToks {
+					if impl == "asm" {
+						packTokens(xp, xb[t0*cols:], cols, cols/4, tileToks, 0x80808080)
+					} else {
+						packTokensGo(xp, xb[t0*cols:], cols, cols/4, tileToks, 0x80808080)
+					}
+				}
+			}
+			if cpu := (processCPUTime() - cpu0).Seconds(); cpu > 0 {
+				b.ReportMetric(float64(n*cols)*float64(b.N)/cpu/1e9, "GB/cpu-s")
+			}
+		})
 	}
 }
 

@@ -15,6 +15,9 @@ func gemmInt8Tile8x32(dst *int32, ld int, w *int8, cols, kq int, xp *byte, comp 
 func gemmF32Tile8x32(dst *float32, ld int, w *float32, cols, kq int, xp *byte, nrows int, tokmask uint64, idx *int32)
 
 //go:noescape
+func packTokensAVX512(xp *byte, x *byte, rowStride, kq, nt int, xor uint32)
+
+//go:noescape
 func rowSums128VNNI(dst *int32, w *int8, rows, cols int)
 
 // Tile shape of gemmInt8Tile8x32.
@@ -45,9 +48,17 @@ const tileMinToks = 16
 // (never the case for real models) are added by a scalar fix-up that uses the same shifted
 // arithmetic, so the compensation stays the full-row one. A last partial block of fewer
 // than tileMinToks tokens is done by gemmInt8RowBlocked.
+// Below these row counts a call's token packing (~10 GB/s) costs more than the tile saves
+// over the GEMV paths (int8: row-blocked VNNI GEMV; float32: AVX2 GEMV per token). The
+// break-even follows from the measured rates: pack n*cols elements vs rows*n*cols MACs.
+const (
+	tileMinRowsInt8 = 48
+	tileMinRowsF32  = 16
+)
+
 func gemmInt8AVX512(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n int, comp []int32) {
 	nTile := tileTokens(n, cols)
-	if !scatterOK(ldDst) {
+	if !scatterOK(ldDst) || rows < tileMinRowsInt8 {
 		nTile = 0
 	}
 	if nTile > 0 {
@@ -214,6 +225,18 @@ func gemmInt8RowBlocked(dst []int32, ldDst int, w []int8, rows, cols int, x []in
 // are 4 columns and xor = 0x80808080 (x+128 as u8); for float32 a group is one column and
 // xor = 0. It walks the output in order (32 read streams, one sequential write stream).
 func packTokens(xp []byte, x []byte, rowStride, kq, nt int, xor uint32) {
+	if int64(rowStride)*(tileToks-1) <= math.MaxInt32 {
+		_ = xp[kq*tileToks*4-1]        // the assembly writes kq*128 bytes
+		_ = x[(nt-1)*rowStride+kq*4-1] // and reads this far
+		packTokensAVX512(&xp[0], &x[0], rowStride, kq, nt, xor)
+		return
+	}
+	packTokensGo(xp, x, rowStride, kq, nt, xor)
+}
+
+// packTokensGo is the pure-Go packTokens (the oracle of the gather version, and the path
+// for row strides beyond the gather's int32 offsets).
+func packTokensGo(xp []byte, x []byte, rowStride, kq, nt int, xor uint32) {
 	dst := unsafe.Slice((*uint32)(unsafe.Pointer(&xp[0])), kq*tileToks)
 	var rows [tileToks][]uint32
 	for t := 0; t < nt; t++ {
@@ -234,7 +257,7 @@ func packTokens(xp []byte, x []byte, rowStride, kq, nt int, xor uint32) {
 // with vfmadd231ps; smaller n, and ld too large for 32-bit scatter indices, use the AVX2
 // GEMV path.
 func gemmF32AVX512(dst []float32, ldDst int, w []float32, rows, cols int, x []float32, n int) {
-	if n < tileMinToks || !scatterOK(ldDst) {
+	if n < tileMinToks || rows < tileMinRowsF32 || !scatterOK(ldDst) {
 		gemmF32AVX2(dst, ldDst, w, rows, cols, x, n)
 		return
 	}

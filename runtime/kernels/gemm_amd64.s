@@ -420,3 +420,68 @@ rsum:
 rdone:
 	VZEROUPPER
 	RET
+
+// func packTokensAVX512(xp *byte, x *byte, rowStride, kq, nt int, xor uint32)
+//
+// Gather version of packTokens: for each 4-byte group g, two vpgatherdd (tokens 0-15 and
+// 16-31, row byte offsets t*rowStride in Z30) fetch the group of every token and one 128-byte
+// row of xp is stored. Tokens >= nt are masked off (never read); their lanes hold xor and
+// are never stored by the tile kernels. rowStride*31 must fit in int32.
+TEXT ·packTokensAVX512(SB), NOSPLIT, $0-44
+	MOVQ xp+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ rowStride+16(FP), AX
+	MOVQ kq+24(FP), CX
+	MOVQ nt+32(FP), DX
+	MOVL xor+40(FP), R9
+	VPBROADCASTD R9, Z31
+
+	// Z30 = [0, 1, ..., 15] * rowStride; R8 = x + 16*rowStride (second half base).
+	MOVL $0x03020100, R9
+	MOVL R9, X0
+	MOVL $0x07060504, R9
+	VPINSRD $1, R9, X0, X0
+	MOVL $0x0b0a0908, R9
+	VPINSRD $2, R9, X0, X0
+	MOVL $0x0f0e0d0c, R9
+	VPINSRD $3, R9, X0, X0
+	VPMOVZXBD X0, Z30              // 0..15 as int32
+	VPBROADCASTD AX, Z29
+	VPMULLD Z29, Z30, Z30
+	MOVQ AX, R8
+	SHLQ $4, R8
+	ADDQ SI, R8
+
+	// K1/K2: token masks of the two halves ((1<<nt)-1 split in 16-bit halves).
+	MOVQ $1, R9
+	MOVQ CX, R10                   // save kq: the shift count must be in CL
+	MOVQ DX, CX
+	SHLQ CX, R9
+	DECQ R9
+	MOVQ R10, CX
+	KMOVW R9, K1
+	SHRQ $16, R9
+	KMOVW R9, K2
+
+ploop:
+	TESTQ CX, CX
+	JZ   pdone
+	KMOVW K1, K3
+	KMOVW K2, K4
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPGATHERDD (SI)(Z30*1), K3, Z0
+	VPGATHERDD (R8)(Z30*1), K4, Z1
+	VPXORD Z31, Z0, Z0
+	VPXORD Z31, Z1, Z1
+	VMOVDQU32 Z0, (DI)
+	VMOVDQU32 Z1, 64(DI)
+	ADDQ $4, SI
+	ADDQ $4, R8
+	ADDQ $128, DI
+	DECQ CX
+	JMP  ploop
+
+pdone:
+	VZEROUPPER
+	RET

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 // TestGemmInt8Superblocks shrinks packBudget so the tile path splits the tokens into several
@@ -23,7 +24,7 @@ func testSuperblocks(t *testing.T) {
 	for _, budget := range []int{1, 4096, 3 * 32 * 64} {
 		packBudget = budget
 		avx2RowBlockBytes = budget
-		for _, s := range []struct{ rows, cols, n int }{{9, 64, 100}, {17, 130, 97}, {8, 256, 64}} {
+		for _, s := range []struct{ rows, cols, n int }{{9, 64, 100}, {17, 130, 97}, {8, 256, 64}, {56, 64, 100}, {49, 130, 70}} {
 			name := fmt.Sprintf("budget=%d/%v", budget, s)
 			w, x := randInt8(r, s.rows*s.cols, "random"), randInt8(r, s.n*s.cols, "extreme")
 			want := make([]int32, s.n*s.rows)
@@ -52,6 +53,35 @@ func testSuperblocks(t *testing.T) {
 					if d := math.Abs(float64(gf[tk*s.rows+row]) - float64(ref)); d > dotBound(wr, xt) {
 						t.Fatalf("%s GemmF32 t=%d r=%d: %g vs %g", name, tk, row, gf[tk*s.rows+row], ref)
 					}
+				}
+			}
+		}
+	}
+}
+
+// TestPackTokens compares the gather packing with the pure-Go one (only the nt valid token
+// slots are compared: the kernels never store the others).
+func TestPackTokens(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("no AVX-512")
+	}
+	r := rand.New(rand.NewPCG(29, 30))
+	for _, c := range []struct{ rowStride, kq, nt int }{{4, 1, 1}, {64, 16, 32}, {132, 33, 17}, {4100, 1025, 31}, {40, 10, 16}} {
+		x := randInt8(r, (c.nt-1)*c.rowStride+c.kq*4, "random")
+		xb := unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), len(x))
+		want := make([]byte, c.kq*tileToks*4)
+		got := make([]byte, c.kq*tileToks*4+1)
+		for _, xor := range []uint32{0, 0x80808080} {
+			packTokensGo(want, xb, c.rowStride, c.kq, c.nt, xor)
+			got[len(got)-1] = 7
+			packTokens(got, xb, c.rowStride, c.kq, c.nt, xor)
+			if got[len(got)-1] != 7 {
+				t.Fatalf("%+v: wrote past the block", c)
+			}
+			for g := 0; g < c.kq; g++ {
+				o := g * tileToks * 4
+				if string(got[o:o+4*c.nt]) != string(want[o:o+4*c.nt]) {
+					t.Fatalf("%+v xor=%#x: group %d differs", c, xor, g)
 				}
 			}
 		}
