@@ -58,15 +58,9 @@ func dotInt8AVX512(a, b []int8) int32 {
 	return d
 }
 
-//go:noescape
-func sumBytesAVX2(p *byte, n int) uint64
-
 func rowSumsAVX512(comp []int32, w []int8, rows, cols int) {
 	rowSums128VNNI(&comp[0], &w[0], rows, cols)
 }
-
-//go:noescape
-func sumBytes4AVX2(p *byte, n int) uint64
 
 // packArch builds the tile layout when the AVX-512 kernels are active.
 func packArch(p *PackedInt8) {

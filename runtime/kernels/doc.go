@@ -43,8 +43,11 @@
 //
 // The Comp variants and the plain ones give identical results; the plain ones compute the
 // compensation themselves (a little slower on VNNI hardware). Splitting rows at multiples of
-// 8 keeps every goroutine on the full-width tiles. GemmInt8 picks its strategy by n: a
-// 32-token x 8-row VNNI tile for n >= 16, otherwise row-blocked GEMVs.
+// 8 keeps every goroutine on the full-width tiles. GemmInt8 picks its strategy by shape: a
+// 32-token x 8-row VNNI tile for n >= 16 and rows >= 48 (it packs the tokens on every call,
+// which a PackedInt8 avoids, and then has no row minimum), otherwise row-blocked GEMVs.
+// GemmF32 likewise tiles from n >= 16 and rows >= 16; give it whole row ranges rather than
+// a few rows at a time.
 //
 // Concurrency: kernels keep no state and allocate nothing, so callers may run them from
 // many goroutines on disjoint destination slices (e.g. splitting rows). Only SetISA mutates
