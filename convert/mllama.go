@@ -85,6 +85,10 @@ func (f mllamaFamily) Text(dir string, cfg *hf.Config, ck *safetensors.Checkpoin
 		}
 		cross[l] = true
 	}
+	// The layer count is validated (and bounded) before it sizes anything.
+	if len(probs) > 0 {
+		return nil, &ProblemsError{Dir: dir, Problems: probs}
+	}
 	// Self-attention layers, renumbered in order.
 	renumber := map[int]int{}
 	for i := 0; i < total; i++ {
@@ -93,8 +97,8 @@ func (f mllamaFamily) Text(dir string, cfg *hf.Config, ck *safetensors.Checkpoin
 		}
 	}
 	p.Layers = len(renumber)
-	if len(probs) > 0 {
-		return nil, &ProblemsError{Dir: dir, Problems: probs}
+	if p.Layers == 0 {
+		return nil, &ProblemsError{Dir: dir, Problems: []string{fmt.Sprintf("config: all %d layers are cross_attention_layers: no text decoder layer is left", total)}}
 	}
 
 	layout := f.detect(ck)

@@ -55,6 +55,14 @@ const (
 	ropeLlama3 = "llama3"
 )
 
+// Upper bounds for config sizes, checked before anything is sized from
+// them: the largest Llama (405B) has 126 layers, hidden 16384 and a 128256
+// vocabulary; 2^24 keeps every shape product far inside int64.
+const (
+	maxLayers = 4096
+	maxDim    = 1 << 24
+)
+
 // Params are the validated hyper-parameters of a Llama text model.
 type Params struct {
 	Hidden, Intermediate, Layers int
@@ -86,11 +94,23 @@ func paramsFrom(t *hf.TextConfig, torchDType string) (Params, []string) {
 	if t.TieWordEmbeddings != nil {
 		p.Tied = *t.TieWordEmbeddings
 	}
-	for name, v := range map[string]int{"hidden_size": p.Hidden, "intermediate_size": p.Intermediate,
-		"num_hidden_layers": p.Layers, "num_attention_heads": p.Heads, "num_key_value_heads": p.KVHeads, "vocab_size": p.Vocab} {
-		if v <= 0 {
-			probs = append(probs, fmt.Sprintf("config: %s must be a positive integer (got %d)", name, v))
+	for _, f := range []struct {
+		name string
+		v    int
+		max  int
+	}{{"hidden_size", p.Hidden, maxDim}, {"intermediate_size", p.Intermediate, maxDim}, {"num_hidden_layers", p.Layers, maxLayers},
+		{"num_attention_heads", p.Heads, maxDim}, {"num_key_value_heads", p.KVHeads, maxDim}, {"vocab_size", p.Vocab, maxDim}} {
+		switch {
+		case f.v <= 0:
+			probs = append(probs, fmt.Sprintf("config: %s must be a positive integer (got %d)", f.name, f.v))
+		case f.v > f.max:
+			// Sizes are bounded before anything is sized from them (loops
+			// over layers, shape products): real models are far below.
+			probs = append(probs, fmt.Sprintf("config: %s %d is implausibly large (at most %d)", f.name, f.v, f.max))
 		}
+	}
+	if p.HeadDim > maxDim {
+		probs = append(probs, fmt.Sprintf("config: head_dim %d is implausibly large (at most %d)", p.HeadDim, maxDim))
 	}
 	if p.Heads > 0 && p.KVHeads > 0 && p.Heads%p.KVHeads != 0 {
 		probs = append(probs, fmt.Sprintf("config: num_attention_heads %d is not a multiple of num_key_value_heads %d", p.Heads, p.KVHeads))
@@ -106,8 +126,9 @@ func paramsFrom(t *hf.TextConfig, torchDType string) (Params, []string) {
 	if !(p.Eps > 0) || math.IsInf(p.Eps, 0) {
 		probs = append(probs, fmt.Sprintf("config: rms_norm_eps must be positive (got %v)", p.Eps))
 	}
-	if !(p.RopeTheta > 0) || math.IsInf(p.RopeTheta, 0) {
-		probs = append(probs, fmt.Sprintf("config: rope_theta must be positive (got %v)", p.RopeTheta))
+	// rope_theta and the RoPE factors are stored as float32 scalars in model.bin.
+	if !(p.RopeTheta > 0) || p.RopeTheta > math.MaxFloat32 {
+		probs = append(probs, fmt.Sprintf("config: rope_theta must be a positive float32 (got %v)", p.RopeTheta))
 	}
 	if t.HiddenAct != "" && t.HiddenAct != "silu" {
 		probs = append(probs, fmt.Sprintf("config: hidden_act %q is not supported (Llama uses silu)", t.HiddenAct))
@@ -136,9 +157,23 @@ func paramsFrom(t *hf.TextConfig, torchDType string) (Params, []string) {
 			p.RopeHighFreq, ok2 = num("high_freq_factor")
 			var om float64
 			om, ok3 = num("original_max_position_embeddings")
-			p.RopeOriginalMax = int(om)
 			if !ok1 || !ok2 || !ok3 {
 				probs = append(probs, "config: rope_scaling llama3 needs low_freq_factor, high_freq_factor and original_max_position_embeddings")
+			}
+			// Written as an int32 scalar: anything else would be stored as a different number.
+			if ok3 && (om != math.Trunc(om) || om < 1 || om > math.MaxInt32) {
+				probs = append(probs, fmt.Sprintf("config: rope_scaling original_max_position_embeddings must be a positive int32 (got %v)", om))
+			} else {
+				p.RopeOriginalMax = int(om)
+			}
+			for _, f := range []struct {
+				name string
+				v    float64
+				ok   bool
+			}{{"low_freq_factor", p.RopeLowFreq, ok1}, {"high_freq_factor", p.RopeHighFreq, ok2}} {
+				if f.ok && !(f.v > 0 && f.v <= math.MaxFloat32) {
+					probs = append(probs, fmt.Sprintf("config: rope_scaling %s must be a positive float32 (got %v)", f.name, f.v))
+				}
 			}
 			if ok1 && ok2 && p.RopeHighFreq <= p.RopeLowFreq {
 				probs = append(probs, fmt.Sprintf("config: rope_scaling high_freq_factor %v must exceed low_freq_factor %v", p.RopeHighFreq, p.RopeLowFreq))
@@ -146,8 +181,8 @@ func paramsFrom(t *hf.TextConfig, torchDType string) (Params, []string) {
 		default:
 			probs = append(probs, fmt.Sprintf("config: rope_scaling type %q is not supported (supported: default, linear, llama3)", typ))
 		}
-		if p.Rope != ropeNone && !(p.RopeFactor > 0) {
-			probs = append(probs, fmt.Sprintf("config: rope_scaling factor must be positive (got %v)", p.RopeFactor))
+		if p.Rope != ropeNone && !(p.RopeFactor > 0 && p.RopeFactor <= math.MaxFloat32) {
+			probs = append(probs, fmt.Sprintf("config: rope_scaling factor must be a positive float32 (got %v)", p.RopeFactor))
 		}
 	}
 	switch torchDType {
