@@ -7,10 +7,14 @@ import "unicode/utf8"
 // byte becomes a visible character (space -> 'Ġ' U+0120, newline -> 'Ċ' U+010A).
 var byteToRune [256]rune
 
-// runeToByte inverts byteToRune; -1 marks runes outside the byte-level alphabet.
-var runeToByte = map[rune]byte{}
+// runeToByte inverts byteToRune (all of whose runes are below 0x144); -1 marks runes outside
+// the byte-level alphabet.
+var runeToByte [0x144]int16
 
 func init() {
+	for i := range runeToByte {
+		runeToByte[i] = -1
+	}
 	n := 0
 	for b := 0; b < 256; b++ {
 		if (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF) {
@@ -19,7 +23,7 @@ func init() {
 			byteToRune[b] = rune(256 + n)
 			n++
 		}
-		runeToByte[byteToRune[b]] = byte(b)
+		runeToByte[byteToRune[b]] = int16(b)
 	}
 }
 
@@ -38,11 +42,10 @@ func byteLevelEncode(b []byte) string {
 func byteLevelDecode(s string) (raw []byte, ok bool) {
 	raw = make([]byte, 0, len(s))
 	for _, r := range s {
-		b, found := runeToByte[r]
-		if !found {
+		if r >= rune(len(runeToByte)) || runeToByte[r] < 0 {
 			return []byte(s), false
 		}
-		raw = append(raw, b)
+		raw = append(raw, byte(runeToByte[r]))
 	}
 	return raw, true
 }

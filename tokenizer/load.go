@@ -18,7 +18,7 @@ type tokenizerFile struct {
 	PreTokenizer  json.RawMessage `json:"pre_tokenizer"`
 	PostProcessor json.RawMessage `json:"post_processor"`
 	Decoder       json.RawMessage `json:"decoder"`
-	Model         json.RawMessage `json:"model"`
+	Model         *modelJSON      `json:"model"` // typed: the 9 MB section is decoded once
 }
 
 type modelJSON struct {
@@ -54,6 +54,10 @@ func decodeField(field string, raw json.RawMessage, v any) error {
 func parseTokenizerJSON(data []byte) (*Tokenizer, error) {
 	var f tokenizerFile
 	if err := json.Unmarshal(data, &f); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return nil, fmt.Errorf("%s: JSON %s where %s is expected", te.Field, te.Value, te.Type)
+		}
 		return nil, fmt.Errorf("not valid JSON: %w", err)
 	}
 	t := &Tokenizer{}
@@ -170,14 +174,11 @@ func checkDecoder(raw json.RawMessage) error {
 	return nil
 }
 
-func (t *Tokenizer) loadModel(raw json.RawMessage) error {
-	if isNull(raw) {
+func (t *Tokenizer) loadModel(mp *modelJSON) error {
+	if mp == nil {
 		return errors.New("model: missing")
 	}
-	var m modelJSON
-	if err := decodeField("model", raw, &m); err != nil {
-		return err
-	}
+	m := *mp
 	switch {
 	case m.Type == nil:
 		return errors.New("model.type: missing (want BPE)")
@@ -252,6 +253,30 @@ func (t *Tokenizer) loadModel(raw json.RawMessage) error {
 func parseMerges(raw json.RawMessage) ([][2]string, error) {
 	if isNull(raw) {
 		return nil, errors.New("model.merges: missing")
+	}
+	// Fast paths first: all strings, or all pairs; per-item decoding only to locate an error.
+	var strs []string
+	if json.Unmarshal(raw, &strs) == nil {
+		out := make([][2]string, len(strs))
+		for i, s := range strs {
+			a, b, ok := strings.Cut(s, " ")
+			if !ok || a == "" || b == "" || strings.Contains(b, " ") {
+				return nil, fmt.Errorf("model.merges[%d]: %q is not \"left right\"", i, s)
+			}
+			out[i] = [2]string{a, b}
+		}
+		return out, nil
+	}
+	var pairs [][]string
+	if json.Unmarshal(raw, &pairs) == nil {
+		out := make([][2]string, len(pairs))
+		for i, p := range pairs {
+			if len(p) != 2 {
+				return nil, fmt.Errorf("model.merges[%d]: want a string \"a b\" or a pair [a, b]", i)
+			}
+			out[i] = [2]string{p[0], p[1]}
+		}
+		return out, nil
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil {
