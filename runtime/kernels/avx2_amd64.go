@@ -29,6 +29,9 @@ func cvtInt8Int16AVX2Asm(dst *int16, src *int8, n int)
 func gemmInt8AVX2Tile2x4(out *[8]int32, w *int8, wstride int, x16 *int16, xstride int, cols int, nrows, ntok int)
 
 //go:noescape
+func gemmF32AVX2Tile2x32(out *[64]float32, w *float32, wstride int, xp *byte, kq, nrows int)
+
+//go:noescape
 func f16ToF32AVX2Asm(dst *float32, src *uint16, n int)
 
 //go:noescape
@@ -176,6 +179,10 @@ func gemvF32AVX2(dst []float32, w []float32, rows, cols, ldW int, x []float32) {
 }
 
 func gemmF32AVX2(dst []float32, ldDst int, w []float32, rows, cols int, x []float32, n int) {
+	if n >= tileMinToks && rows >= tileMinRowsF32 {
+		gemmF32AVX2Tiled(dst, ldDst, w, rows, cols, x, n)
+		return
+	}
 	rb := gemmRowBlock(cols * 4)
 	for r0 := 0; r0 < rows; r0 += rb {
 		nr := min(rb, rows-r0)
@@ -184,6 +191,44 @@ func gemmF32AVX2(dst []float32, ldDst int, w []float32, rows, cols int, x []floa
 			gemvF32AVX2(dst[t*ldDst+r0:t*ldDst+r0+nr], wb, nr, cols, cols, x[t*cols:t*cols+cols])
 		}
 	}
+}
+
+// gemmF32AVX2Tiled packs 32-token blocks (superblocks of packBudget bytes) like the AVX-512
+// path and runs the 2-row x 32-token FMA tile over them; results go through a small tile
+// buffer because AVX2 has no scatter.
+func gemmF32AVX2Tiled(dst []float32, ldDst int, w []float32, rows, cols int, x []float32, n int) {
+	blk := tileToks * cols * 4
+	nbAll := (n + tileToks - 1) / tileToks
+	superBlocks := min(max(1, packBudget/blk), nbAll)
+	sc := gemmPool.Get().(*gemmScratch)
+	if cap(sc.xp) < superBlocks*blk {
+		sc.xp = make([]byte, superBlocks*blk)
+	}
+	xp := sc.xp[:superBlocks*blk]
+	xb := unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), 4*len(x))
+	var out [64]float32
+	for s0 := 0; s0 < n; s0 += superBlocks * tileToks {
+		ns := min(superBlocks*tileToks, n-s0)
+		nb := (ns + tileToks - 1) / tileToks
+		for b := 0; b < nb; b++ {
+			t0 := s0 + b*tileToks
+			packTokens(xp[b*blk:], xb[4*t0*cols:], 4*cols, cols, min(tileToks, n-t0), 0)
+		}
+		for r0 := 0; r0 < rows; r0 += 2 {
+			nr := min(2, rows-r0)
+			for b := 0; b < nb; b++ {
+				t0 := s0 + b*tileToks
+				nt := min(tileToks, n-t0)
+				gemmF32AVX2Tile2x32(&out, &w[r0*cols], cols, &xp[b*blk], cols, nr)
+				for r := 0; r < nr; r++ {
+					for t := 0; t < nt; t++ {
+						dst[(t0+t)*ldDst+r0+r] = out[r*tileToks+t]
+					}
+				}
+			}
+		}
+	}
+	gemmPool.Put(sc)
 }
 
 func f16ToF32AVX2(dst []float32, src []uint16) {

@@ -550,3 +550,61 @@ tloop:
 	VMOVDQU X0, 16(AX)
 	VZEROUPPER
 	RET
+
+// func gemmF32AVX2Tile2x32(out *[64]float32, w *float32, wstride int, xp *byte, kq, nrows int)
+//
+// Two weight rows x 32 packed tokens (xp [kq][32] float32, see packTokens): per column k,
+// w[r][k] is broadcast and multiplied-added into the 4 token vectors of row r, so each
+// output sums its k terms in order with one fused multiply-add each (the AVX-512 tile's
+// numerics). out[r*32+t]; row 1 repeats row 0 when nrows == 1 (the caller ignores it).
+TEXT ·gemmF32AVX2Tile2x32(SB), NOSPLIT, $0-48
+	MOVQ w+8(FP), R8
+	MOVQ R8, R9
+	CMPQ nrows+40(FP), $1
+	JLE  fone
+	MOVQ wstride+16(FP), AX
+	LEAQ (R8)(AX*4), R9
+fone:
+	MOVQ xp+24(FP), SI
+	MOVQ kq+32(FP), CX
+	XORQ BX, BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+floop:
+	VBROADCASTSS (R8)(BX*4), Y12
+	VBROADCASTSS (R9)(BX*4), Y13
+	VMOVUPS (SI), Y8
+	VMOVUPS 32(SI), Y9
+	VMOVUPS 64(SI), Y10
+	VMOVUPS 96(SI), Y11
+	VFMADD231PS Y8, Y12, Y0
+	VFMADD231PS Y9, Y12, Y1
+	VFMADD231PS Y10, Y12, Y2
+	VFMADD231PS Y11, Y12, Y3
+	VFMADD231PS Y8, Y13, Y4
+	VFMADD231PS Y9, Y13, Y5
+	VFMADD231PS Y10, Y13, Y6
+	VFMADD231PS Y11, Y13, Y7
+	ADDQ $128, SI
+	INCQ BX
+	CMPQ BX, CX
+	JB   floop
+
+	MOVQ out+0(FP), DI
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	VZEROUPPER
+	RET

@@ -225,7 +225,7 @@ func gemmInt8RowBlocked(dst []int32, ldDst int, w []int8, rows, cols int, x []in
 // are 4 columns and xor = 0x80808080 (x+128 as u8); for float32 a group is one column and
 // xor = 0. It walks the output in order (32 read streams, one sequential write stream).
 func packTokens(xp []byte, x []byte, rowStride, kq, nt int, xor uint32) {
-	if int64(rowStride)*(tileToks-1) <= math.MaxInt32 {
+	if hasAVX512 && int64(rowStride)*(tileToks-1) <= math.MaxInt32 {
 		_ = xp[kq*tileToks*4-1]        // the assembly writes kq*128 bytes
 		_ = x[(nt-1)*rowStride+kq*4-1] // and reads this far
 		packTokensAVX512(&xp[0], &x[0], rowStride, kq, nt, xor)
