@@ -26,8 +26,8 @@ const (
 	tileToks = 32
 )
 
-// gemmScratch is per-call scratch: the packed token block (32*cols bytes) and, when the
-// caller passes no compensation, the row sums computed on the first token block. Pooled so
+// gemmScratch is per-call scratch: the packed token blocks and, when the caller passes no
+// compensation, the row sums computed on the first superblock. Pooled so
 // GemmInt8 allocates nothing in steady state and stays goroutine-safe.
 type gemmScratch struct {
 	xp   []byte
@@ -42,12 +42,6 @@ var gemmPool = sync.Pool{New: func() any { return new(gemmScratch) }}
 // remainders (and small n) go through the row-blocked GEMV, which wastes no lanes.
 const tileMinToks = 16
 
-// gemmInt8AVX512 tiles dst into 8-row x 32-token blocks. Token blocks are packed once
-// (shifted to u8, 4-byte groups interleaved across tokens) and reused by every row panel;
-// each weight panel is streamed once per superblock of tokens (see packBudget). Columns past the last multiple of 4
-// (never the case for real models) are added by a scalar fix-up that uses the same shifted
-// arithmetic, so the compensation stays the full-row one. A last partial block of fewer
-// than tileMinToks tokens is done by gemmInt8RowBlocked.
 // Below these row counts a call's token packing (~10 GB/s) costs more than the tile saves
 // over the GEMV paths (int8: row-blocked VNNI GEMV; float32: AVX2 GEMV per token). The
 // break-even follows from the measured rates: pack n*cols elements vs rows*n*cols MACs.
@@ -56,6 +50,12 @@ const (
 	tileMinRowsF32  = 16
 )
 
+// gemmInt8AVX512 tiles dst into 8-row x 32-token blocks. Token blocks are packed once
+// (shifted to u8, 4-byte groups interleaved across tokens) and reused by every row panel;
+// each weight panel is streamed once per superblock of tokens (see packBudget). Columns
+// past the last multiple of 4 (never the case for real models) are added by a scalar fix-up
+// that uses the same shifted arithmetic, so the compensation stays the full-row one. A last
+// partial block of fewer than tileMinToks tokens is done by gemmInt8RowBlocked.
 func gemmInt8AVX512(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n int, comp []int32) {
 	nTile := tileTokens(n, cols)
 	if !scatterOK(ldDst) || rows < tileMinRowsInt8 {
