@@ -221,9 +221,10 @@ func gemmInt8RowBlocked(dst []int32, ldDst int, w []int8, rows, cols int, x []in
 }
 
 // packTokens writes nt token rows of x (row stride rowStride bytes) as [kq][32 tokens][4
-// bytes], each 4-byte group XOR xor; token slots past nt are zero. For int8 tokens the groups
-// are 4 columns and xor = 0x80808080 (x+128 as u8); for float32 a group is one column and
-// xor = 0. It walks the output in order (32 read streams, one sequential write stream).
+// bytes], each 4-byte group XOR xor. Token slots past nt hold filler (zero or xor) that no
+// kernel stores. For int8 tokens the groups are 4 columns and xor = 0x80808080 (x+128 as
+// u8); for float32 a group is one column and xor = 0. The AVX-512 version gathers one group
+// of 16 tokens per instruction; the Go one walks the output in order.
 func packTokens(xp []byte, x []byte, rowStride, kq, nt int, xor uint32) {
 	if hasAVX512 && int64(rowStride)*(tileToks-1) <= math.MaxInt32 {
 		_ = xp[kq*tileToks*4-1]        // the assembly writes kq*128 bytes
