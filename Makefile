@@ -12,11 +12,14 @@ all: build
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/ct2go
 
-# The main job on the bundled tiny Llama-3.2-Vision fixture.
+# The main job on the bundled tiny Llama-3.2-Vision fixture: convert, inspect,
+# verify against transformers' logits, chat one turn.
 demo: build
 	@test -d $(FIXTURES)/tiny-mllama || { echo "missing $(FIXTURES)/tiny-mllama"; exit 1; }
 	$(BIN) convert --model $(FIXTURES)/tiny-mllama --output_dir $(OUT)/tiny-int8_float16 --quantization int8_float16 --force
-	$(BIN) inspect $(OUT)/tiny-int8_float16 | head -n 20
+	$(BIN) inspect $(OUT)/tiny-int8_float16 | head -n 12
+	$(BIN) verify --model $(OUT)/tiny-int8_float16 --reference $(FIXTURES)/reference/transformers/logits.safetensors
+	$(BIN) run --model $(OUT)/tiny-int8_float16 --prompt "Hello" --max_tokens 16
 
 test: fmt-check vet
 	@test -d $(FIXTURES) || { echo "missing $(FIXTURES): the tests need ../shared/fixtures beside the repository"; exit 1; }
