@@ -325,3 +325,99 @@ func BenchmarkGemmF32(b *testing.B) {
 		}
 	})
 }
+
+// llama8BLayer lists the int8 matrices of one Llama-3.1-8B decoder layer as CT2 stores them
+// (fused q/k/v, o, gate, up, down; rows x cols), 218,103,808 bytes in all.
+var llama8BLayer = [][2]int{{6144, 4096}, {4096, 4096}, {14336, 4096}, {14336, 4096}, {4096, 14336}}
+
+// llama8BMACs is the int8 multiply-accumulates of one 8B token (32 layers + lm_head),
+// equal to its weight bytes: 32*218,103,808 + 128256*4096 = 7,505,707,008.
+const llama8BMACs = 32*218103808 + 128256*4096
+
+// BenchmarkDecode8B runs GemvInt8Comp over consecutive 8B-shaped layers cut from the 1 GiB
+// buffer (about 4.9 layers, so every matrix comes from DRAM) with rows split across g
+// goroutines, and projects tokens/s for the whole model from the bytes streamed.
+func BenchmarkDecode8B(b *testing.B) {
+	buf := bigBuffer()
+	x := randInt8(rand.New(rand.NewPCG(10, 10)), 14336, "random")
+	dst := make([]int32, 14336)
+	comp := make([]int32, 14336) // values irrelevant for timing
+	for _, g := range []int{1, 2} {
+		b.Run(fmt.Sprintf("threads=%d", g), func(b *testing.B) {
+			var bytes int64
+			off := 0
+			start := time.Now()
+			for i := 0; i < b.N; i++ {
+				for _, m := range llama8BLayer {
+					rows, cols := m[0], m[1]
+					if off+rows*cols > len(buf) {
+						off = 0
+					}
+					w := buf[off : off+rows*cols]
+					off += rows * cols
+					parallelRows(rows/16, g, func(p0, p1 int) {
+						r0, r1 := p0*16, p1*16
+						GemvInt8Comp(dst[r0:r1], w[r0*cols:r1*cols], r1-r0, cols, x[:cols], comp[r0:r1])
+					})
+					bytes += int64(rows * cols)
+				}
+			}
+			sec := time.Since(start).Seconds()
+			b.ReportMetric(float64(bytes)/sec/1e9, "GB/s")
+			b.ReportMetric(float64(bytes)/sec/llama8BMACs, "tok/s(8B)")
+		})
+	}
+}
+
+// BenchmarkPrefill8B runs the int8 GEMMs of 8B-shaped layers for a 128-token prompt
+// (GemmInt8Packed, tokens packed once per matrix input as the runtime can do, rows split
+// across g goroutines) and projects prompt tokens/s for the whole model.
+func BenchmarkPrefill8B(b *testing.B) {
+	const n = 128
+	buf := bigBuffer()
+	r := rand.New(rand.NewPCG(11, 11))
+	x := randInt8(r, n*14336, "random")
+	dst := make([]int32, n*14336)
+	comp := make([]int32, 14336)
+	var pk4096, pk14336 PackedInt8
+	forEachBenchISA(b, func(b *testing.B) {
+		if CurrentISA() == Generic {
+			b.Skip("generic GEMM is too slow to be worth timing here")
+		}
+		for _, g := range []int{1, 2} {
+			b.Run(fmt.Sprintf("threads=%d", g), func(b *testing.B) {
+				var macs float64
+				off := 0
+				start := time.Now()
+				cpu0 := processCPUTime()
+				for i := 0; i < b.N; i++ {
+					pk4096.Pack(x[:n*4096], n, 4096)
+					pk14336.Pack(x, n, 14336)
+					for _, m := range llama8BLayer {
+						rows, cols := m[0], m[1]
+						if off+rows*cols > len(buf) {
+							off = 0
+						}
+						w := buf[off : off+rows*cols]
+						off += rows * cols
+						pk := &pk4096
+						if cols == 14336 {
+							pk = &pk14336
+						}
+						parallelRows(rows/16, g, func(p0, p1 int) {
+							r0, r1 := p0*16, p1*16
+							GemmInt8Packed(dst[r0:], rows, w[r0*cols:r1*cols], r1-r0, pk, comp[r0:r1])
+						})
+						macs += float64(rows) * float64(cols) * n
+					}
+				}
+				sec := time.Since(start).Seconds()
+				b.ReportMetric(macs/sec/1e9, "GMAC/s")
+				b.ReportMetric(macs/sec/llama8BMACs, "tok/s(8B)")
+				if cpu := (processCPUTime() - cpu0).Seconds(); cpu > 0 {
+					b.ReportMetric(macs/cpu/1e9, "GMAC/cpu-s")
+				}
+			})
+		}
+	})
+}
