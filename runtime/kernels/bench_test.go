@@ -155,6 +155,7 @@ func BenchmarkGemmInt8(b *testing.B) {
 						cpu := (processCPUTime() - cpu0).Seconds()
 						macs := float64(rows) * float64(cols) * n * float64(b.N)
 						b.ReportMetric(macs/b.Elapsed().Seconds()/1e9, "GMAC/s")
+						b.ReportMetric(2*macs/b.Elapsed().Seconds()/1e9, "GOP/s") // 1 MAC = 2 ops
 						if cpu > 0 {
 							// Per CPU-second per thread: the speed of one core running the kernel.
 							b.ReportMetric(macs/cpu/1e9, "GMAC/cpu-s")
