@@ -436,3 +436,22 @@ func TestConvertHubIDOffline(t *testing.T) {
 		t.Errorf("offline miss: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+func TestBenchCommand(t *testing.T) {
+	r := ct2go(t, nil, "bench", "--model", testfix.Path(t, "golden", "ct2go", "int8_float16"), "--prompt-tokens", "8", "--new-tokens", "4", "--bandwidth-mib", "64", "--json")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var b struct {
+		Prefill   float64 `json:"prefill_tok_per_sec"`
+		Decode    float64 `json:"decode_tok_per_sec"`
+		Bandwidth float64 `json:"bandwidth_gb_per_sec"`
+		Bytes     int64   `json:"weight_bytes_per_token"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &b); err != nil {
+		t.Fatalf("%v: %s", err, r.stdout)
+	}
+	if !(b.Prefill > 0 && b.Decode > 0 && b.Bandwidth > 0 && b.Bytes > 0) {
+		t.Errorf("bench result %+v", b)
+	}
+}

@@ -61,6 +61,7 @@ func newApp() *cli.App {
 			synthCommand(),
 			verifyCommand(),
 			runCommand(),
+			benchCommand(),
 		},
 		// Errors are printed once, by run, with a proper exit code.
 		ExitErrHandler: func(*cli.Context, error) {},
