@@ -2,6 +2,7 @@ package convert
 
 import (
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -158,12 +159,12 @@ func (tm *TextModel) finish(probs []string) error {
 			continue
 		}
 		if !equalShape(ref.Shape(), shape) {
-			probs = append(probs, fmt.Sprintf("tensor %s has shape %v, config implies %v", srcName(ref), ref.Shape(), shape))
+			probs = append(probs, fmt.Sprintf("tensor %s%s has shape %v, config implies %v", srcName(ref), inFile(ref), ref.Shape(), shape))
 		}
 		switch ref.T.DType {
 		case "BF16", "F16", "F32":
 		default:
-			probs = append(probs, fmt.Sprintf("tensor %s has dtype %s (supported: BF16, F16, F32; pre-quantized checkpoints cannot be converted)", ref.T.Name, ref.T.DType))
+			probs = append(probs, fmt.Sprintf("tensor %s%s has dtype %s (supported: BF16, F16, F32; pre-quantized checkpoints cannot be converted)", ref.T.Name, inFile(ref), ref.T.DType))
 		}
 	}
 	sort.Strings(missing)
@@ -182,6 +183,14 @@ func (tm *TextModel) finish(probs []string) error {
 }
 
 func srcName(r Ref) string { return r.T.Name }
+
+// inFile names the shard holding r, so a user knows which file is wrong.
+func inFile(r Ref) string {
+	if r.T.File == nil {
+		return ""
+	}
+	return " (" + filepath.Base(r.T.File.Path) + ")"
+}
 
 func equalShape(a, b []int) bool {
 	if len(a) != len(b) {

@@ -133,7 +133,7 @@ func (f mllamaFamily) Text(dir string, cfg *hf.Config, ck *safetensors.Checkpoin
 			// extra rows (from 128256, <|image|>) are never produced by text
 			// and have no lm_head row.
 			if rows != p.Vocab+8 {
-				probs = append(probs, fmt.Sprintf("tensor %s has %d rows, Mllama expects vocab_size+8 = %d", name, rows, p.Vocab+8))
+				probs = append(probs, fmt.Sprintf("tensor %s%s has %d rows, Mllama expects vocab_size+8 = %d", name, inFile(Ref{T: ten}), rows, p.Vocab+8))
 				continue
 			}
 			tm.Tensors["model.embed_tokens.weight"] = Ref{T: ten, Rows: p.Vocab}
@@ -150,7 +150,7 @@ func (f mllamaFamily) Text(dir string, cfg *hf.Config, ck *safetensors.Checkpoin
 			if want, ok := crossT[tail]; !ok {
 				probs = append(probs, fmt.Sprintf("unexpected tensor %s (layer %d is a cross-attention layer)", name, n))
 			} else if !equalShape(ten.Shape, want) {
-				probs = append(probs, fmt.Sprintf("tensor %s has shape %v, config implies %v", name, ten.Shape, want))
+				probs = append(probs, fmt.Sprintf("tensor %s%s has shape %v, config implies %v", name, inFile(Ref{T: ten}), ten.Shape, want))
 			} else {
 				seenCross[fmt.Sprintf("%d.%s", n, tail)] = true
 				drop(ten)

@@ -46,6 +46,11 @@ func inspectCommand() *cli.Command {
 			if st.IsDir() {
 				bin = filepath.Join(path, "model.bin")
 				if _, err := os.Stat(bin); err != nil {
+					// vocabulary.json marks a CTranslate2 model directory: without
+					// model.bin it is a broken one, not a Hugging Face checkpoint.
+					if _, verr := os.Stat(filepath.Join(path, "vocabulary.json")); verr == nil {
+						return fmt.Errorf("%s: a CTranslate2 model directory (vocabulary.json) without its model.bin: %w", path, err)
+					}
 					if _, err := os.Stat(filepath.Join(path, "config.json")); err == nil {
 						return inspectHF(path, c.Bool("json"))
 					}

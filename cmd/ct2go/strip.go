@@ -32,7 +32,18 @@ func stripCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			sum, err := convert.Strip(c.Context, model, c.String("output_dir"), c.Bool("force"), nil)
+			var progress func(int64)
+			if fi := os.Getenv("CT2GO_FAULT"); fi != "" {
+				// Testing seam (see faultHook): strip has no per-variable hook,
+				// so the fault runs at each copied chunk; only slow:DURATION
+				// has an effect here (to deliver Ctrl-C mid-way).
+				hook, err := faultHook(fi)
+				if err != nil {
+					return usagef("CT2GO_FAULT: %v", err)
+				}
+				progress = func(int64) { _ = hook("") }
+			}
+			sum, err := convert.Strip(c.Context, model, c.String("output_dir"), c.Bool("force"), progress)
 			if err != nil {
 				return err
 			}

@@ -204,9 +204,13 @@ type ProblemsError struct {
 	Problems []string
 }
 
+// Error is one line, like every ct2go error: the directory, then the problems.
 func (e *ProblemsError) Error() string {
 	if len(e.Problems) == 1 {
-		return e.Problems[0]
+		if strings.HasPrefix(e.Problems[0], e.Dir) { // a shard's own error already names its path
+			return e.Problems[0]
+		}
+		return fmt.Sprintf("%s: %s", e.Dir, e.Problems[0])
 	}
-	return fmt.Sprintf("%s: %d problems:\n  %s", e.Dir, len(e.Problems), strings.Join(e.Problems, "\n  "))
+	return fmt.Sprintf("%s: %d problems: %s", e.Dir, len(e.Problems), strings.Join(e.Problems, "; "))
 }
