@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -566,6 +567,55 @@ func badCases() []badCase {
 				return []string{shard}
 			}},
 
+		// Special files where regular ones belong: an error, never a hang or an endless read.
+		{name: "shard is a FIFO", on: "ckpt", codes: all(exitFailure, ckptCmds), mentions: []string{"not a regular file"},
+			prepare: func(t *testing.T, d, _ string) []string {
+				p, _, _ := shardOf(t, d, normW)
+				os.Remove(p)
+				if err := syscall.Mkfifo(p, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return []string{filepath.Base(p)}
+			}},
+		{name: "config.json is /dev/zero", on: "ckpt", codes: all(exitFailure, ckptCmds), mentions: []string{"config.json", "not a regular file"},
+			prepare: func(t *testing.T, d, _ string) []string {
+				os.Remove(filepath.Join(d, "config.json"))
+				if err := os.Symlink("/dev/zero", filepath.Join(d, "config.json")); err != nil {
+					t.Fatal(err)
+				}
+				return nil
+			}},
+		{name: "tokenizer.json is a FIFO", on: "ckpt", codes: all(exitFailure, "convert"), mentions: []string{"tokenizer.json", "not a regular file"},
+			prepare: func(t *testing.T, d, _ string) []string {
+				os.Remove(filepath.Join(d, "tokenizer.json"))
+				if err := syscall.Mkfifo(filepath.Join(d, "tokenizer.json"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return nil
+			}},
+		{name: "model.bin is a FIFO", on: "ct2", codes: map[string]int{"inspect": exitFailure, "verify": exitVerifyError, "run": exitFailure},
+			mentions: []string{"model.bin", "not a regular file"},
+			prepare: func(t *testing.T, d, _ string) []string {
+				os.Remove(filepath.Join(d, "model.bin"))
+				if err := syscall.Mkfifo(filepath.Join(d, "model.bin"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return nil
+			}},
+		{name: "reference file truncated", on: "ct2", codes: map[string]int{"verify": exitVerifyError},
+			mentions: []string{"ref.safetensors", "truncated"},
+			extra:    map[string][]string{"verify": {"REFERENCE"}},
+			prepare: func(t *testing.T, d, scratch string) []string {
+				p := filepath.Join(scratch, "ref.safetensors")
+				err := verify.WriteReference(p, []verify.WritePrompt{{Name: "p0", IDs: []int{1, 2}, Logits: make([]float32, 2*16)}}, 16, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fi, _ := os.Stat(p)
+				os.Truncate(p, fi.Size()-8)
+				return nil
+			}},
+
 		// Weight values.
 		{name: "NaN and Inf in weights", on: "ckpt", codes: map[string]int{"convert": exitFailure, "strip": 0, "inspect": 0},
 			mentions: []string{"decoder/layer_2/ffn/linear_0_noact/weight", upProj, "has 3 NaN/Inf values", "--allow-nonfinite"}, mentionsOn: "convert",
@@ -727,14 +777,40 @@ func hfCacheLayout(t *testing.T, dir string, retarget func(name string) string) 
 	}
 }
 
-// snapshotAll is snapshot over the input and, for a cache layout, the blobs
-// the links lead to.
+// snapshotAll is snapshot over the input that never follows or reads what
+// is not a regular file (a FIFO would block, /dev/zero never ends): links
+// are recorded by target, other special files by mode. For a cache layout
+// the blobs the links lead to are included.
 func snapshotAll(t *testing.T, dir string) string {
-	s := snapshot(t, dir)
-	if fi, err := os.Lstat(dir); err == nil && fi.Mode()&os.ModeSymlink != 0 {
-		s += "\n" + snapshot(t, dir+".cache")
+	t.Helper()
+	var lines []string
+	walk := func(root string) {
+		filepath.Walk(root, func(p string, fi os.FileInfo, err error) error {
+			if err != nil {
+				return err
+			}
+			switch {
+			case fi.IsDir():
+				return nil
+			case fi.Mode()&os.ModeSymlink != 0:
+				target, _ := os.Readlink(p)
+				lines = append(lines, fmt.Sprintf("%s -> %s", p, target))
+			case fi.Mode().IsRegular():
+				b, _ := os.ReadFile(p)
+				sum := sha256.Sum256(b)
+				lines = append(lines, fmt.Sprintf("%s %x %d", p, sum, fi.ModTime().UnixNano()))
+			default:
+				lines = append(lines, fmt.Sprintf("%s %s %d", p, fi.Mode(), fi.ModTime().UnixNano()))
+			}
+			return nil
+		})
 	}
-	return s
+	walk(dir)
+	if fi, err := os.Lstat(dir); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		walk(dir + ".cache")
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
 }
 
 // TestBadInput runs every case on every command it names: the exit code,

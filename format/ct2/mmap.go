@@ -16,6 +16,9 @@ type Mapped struct {
 
 // Map opens and maps path, then parses its header.
 func Map(path string) (*Mapped, error) {
+	if err := regularFile(path); err != nil {
+		return nil, err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -57,6 +60,19 @@ func (m *Mapped) Close() error {
 	return err
 }
 
+// regularFile refuses what is not a regular file (after symlinks): opening
+// a FIFO would block forever, a device has no size to check against.
+func regularFile(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file but %s", path, fileKind(fi.Mode()))
+	}
+	return nil
+}
+
 type bytesReaderAt []byte
 
 func (b bytesReaderAt) ReadAt(p []byte, off int64) (int, error) {
@@ -64,4 +80,19 @@ func (b bytesReaderAt) ReadAt(p []byte, off int64) (int, error) {
 		return 0, fmt.Errorf("%w: read past end", ErrFormat)
 	}
 	return copy(p, b[off:]), nil
+}
+
+// fileKind names a non-regular file type for an error message.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&(os.ModeDevice|os.ModeCharDevice) != 0:
+		return "a device"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return "a special file"
 }

@@ -269,6 +269,9 @@ func (h *Header) Names() []string {
 
 // ReadHeaderFile opens path and parses its header.
 func ReadHeaderFile(path string) (*Header, error) {
+	if err := regularFile(path); err != nil {
+		return nil, err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err

@@ -3,7 +3,9 @@ package hf
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/ct2go/ct2go/internal/testfix"
@@ -135,5 +137,30 @@ func TestVocabularyGaps(t *testing.T) {
 	toks, err := Vocabulary(testfix.Path(t, "tiny-mllama"))
 	if err != nil || len(toks) != 128257 || toks[128256] != "<|image|>" {
 		t.Errorf("fixture vocabulary: %d tokens, %v", len(toks), err)
+	}
+}
+
+// TestSpecialFiles: config.json as /dev/zero, a FIFO or a huge file is
+// refused without reading it (an endless read or a blocked open otherwise).
+func TestSpecialFiles(t *testing.T) {
+	for name, make := range map[string]func(p string) error{
+		"dev zero": func(p string) error { return os.Symlink("/dev/zero", p) },
+		"fifo":     func(p string) error { return syscall.Mkfifo(p, 0o644) },
+		"huge": func(p string) error {
+			f, err := os.Create(p)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			return f.Truncate(maxConfigSize + 1)
+		},
+	} {
+		dir := t.TempDir()
+		if err := make(filepath.Join(dir, "config.json")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ReadConfig(dir); err == nil || !strings.Contains(err.Error(), "config.json") {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }

@@ -31,6 +31,9 @@ const MaxIndexSize = 64 << 20
 // file name: the index is untrusted input, so "../x", "a/b" or "/etc/x" are
 // refused rather than opened.
 func ReadIndex(path string) (*Index, error) {
+	if err := regularFile(path); err != nil {
+		return nil, err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -46,6 +49,9 @@ func ReadIndex(path string) (*Index, error) {
 	raw, err := io.ReadAll(io.LimitReader(f, MaxIndexSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(raw) > MaxIndexSize { // grew since Stat
+		return nil, fmt.Errorf("%s: more than the %d MiB an index can plausibly need", path, MaxIndexSize>>20)
 	}
 	idx, err := ParseIndex(raw)
 	if err != nil {

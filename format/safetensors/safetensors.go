@@ -74,6 +74,10 @@ type File struct {
 
 // Open maps path and validates its header and offsets against the file size.
 func Open(path string) (*File, error) {
+	// Checked before opening: opening a FIFO would block forever.
+	if err := regularFile(path); err != nil {
+		return nil, err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -109,6 +113,19 @@ func Open(path string) (*File, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return file, nil
+}
+
+// regularFile refuses what is not a regular file (after symlinks): a
+// directory, device or FIFO named as a shard is an error, not a hang.
+func regularFile(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file but %s", path, fileKind(fi.Mode()))
+	}
+	return nil
 }
 
 // checkHeaderLen rejects a header length the file cannot hold.
@@ -301,4 +318,19 @@ func (f *File) Close() error {
 	err := unix.Munmap(f.data)
 	f.data = nil
 	return err
+}
+
+// fileKind names a non-regular file type for an error message.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&(os.ModeDevice|os.ModeCharDevice) != 0:
+		return "a device"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return "a special file"
 }
