@@ -264,6 +264,9 @@ type badCase struct {
 	// extra arguments per command.
 	extra map[string][]string
 	env   []string
+	// fileLimitKB > 0 runs the command under `ulimit -f` (KiB): writes past
+	// it fail with EFBIG, a real write failure like a full disk.
+	fileLimitKB int
 	// after runs extra checks on a successful command's output.
 	after func(t *testing.T, cmd string, r result, out string)
 }
@@ -657,6 +660,11 @@ func badCases() []badCase {
 		{name: "output exists without --force", on: "ckpt", codes: all(exitExists, "strip"), mentions: []string{"--force"},
 			env: []string{"BADINPUT_PRECREATE_OUTPUT=1"}},
 
+		// A real write failure (EFBIG under ulimit -f, as a full disk gives
+		// ENOSPC): the error names the file, the partial output is removed.
+		{name: "write fails (file size limit)", on: "ckpt", codes: all(exitFailure, "convert strip"), fileLimitKB: 4,
+			mentions: []string{"file too large"}},
+
 		// Broken CTranslate2 models for inspect, verify and run.
 		{name: "model.bin truncated", on: "ct2", codes: map[string]int{"inspect": exitFailure, "verify": exitVerifyError, "run": exitFailure},
 			mentions: []string{"model.bin", "past the end of the file"},
@@ -724,6 +732,23 @@ func badCases() []badCase {
 		{name: "--ids beyond the vocabulary", on: "ct2", codes: map[string]int{"run": exitUsage}, mentions: []string{"16", "vocabulary"},
 			extra: map[string][]string{"run": {"IDS=1,16"}}},
 	}
+}
+
+// ct2goLimited is ct2go under bash's `ulimit -f kb`.
+func ct2goLimited(t *testing.T, kb int, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command("bash", append([]string{"-c", fmt.Sprintf(`ulimit -f %d && exec "$0" "$@"`, kb), binPath}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{code, out.String(), errb.String()}
 }
 
 // hostileShard points one weight_map entry at the path bad returns.
@@ -868,7 +893,13 @@ func TestBadInput(t *testing.T) {
 					}
 				}
 				before := snapshotAll(t, in)
-				r := ct2go(t, c.env, args...)
+				var r result
+				if c.fileLimitKB > 0 {
+					// bash's ulimit -f counts 1024-byte blocks; Go ignores SIGXFSZ, so the write returns EFBIG.
+					r = ct2goLimited(t, c.fileLimitKB, c.env, args...)
+				} else {
+					r = ct2go(t, c.env, args...)
+				}
 				t.Logf("stderr: %s", r.stderr)
 				want := c.codes[cmd]
 				if r.code != want {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 )
 
 // WriteTensor is a tensor to write: its header entry and a function that
@@ -38,6 +39,9 @@ func WriteFile(path string, tensors []WriteTensor, metadata map[string]string) e
 	bw := bufio.NewWriterSize(f, 1<<20)
 	fail := func(err error) error {
 		f.Close()
+		if strings.Contains(err.Error(), path) { // an *os.PathError already names the file
+			return err
+		}
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	var lenBuf [8]byte
