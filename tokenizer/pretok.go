@@ -39,15 +39,49 @@ func init() {
 	mark(unicode.L, clsLetter)
 	mark(unicode.N, clsNumber)
 	mark(unicode.White_Space, clsSpace)
+	for _, e := range unicode16 {
+		for c := e.lo; c <= e.hi && c < 0x10000; c++ {
+			bmpClass[c] = e.cls
+		}
+	}
 	for c := 0; c < 128; c++ {
 		asciiClass[c] = bmpClass[c]
 	}
+}
+
+// unicode16 lists the letters and numbers that Unicode 15.1 and 16.0 added (CJK Extension I,
+// Garay, Gurung Khema, Kirat Rai, Sunuwar, Todhri, Tulu-Tigalari, Egyptian Hieroglyphs
+// Extended-A, ...). Go 1.26's unicode tables are Unicode 15.0.0, while HF tokenizers' Oniguruma
+// classifies with Unicode 16.0. Measured, not transcribed: every code point was pre-tokenized as
+// "!X!" by npm tokenizers 0.23.2 and compared with this package's classes; these 29 ranges
+// (5004 code points) were the only differences (scripts/bench-tokenizer/classes.mjs re-checks).
+var unicode16 = []struct {
+	lo, hi rune
+	cls    uint8
+}{
+	{0x1C89, 0x1C8A, clsLetter}, {0xA7CB, 0xA7CD, clsLetter}, {0xA7DA, 0xA7DC, clsLetter},
+	{0x105C0, 0x105F3, clsLetter}, {0x10D40, 0x10D49, clsNumber}, {0x10D4A, 0x10D65, clsLetter},
+	{0x10D6F, 0x10D85, clsLetter}, {0x10EC2, 0x10EC4, clsLetter}, {0x11380, 0x11389, clsLetter},
+	{0x1138B, 0x1138B, clsLetter}, {0x1138E, 0x1138E, clsLetter}, {0x11390, 0x113B5, clsLetter},
+	{0x113B7, 0x113B7, clsLetter}, {0x113D1, 0x113D1, clsLetter}, {0x113D3, 0x113D3, clsLetter},
+	{0x116D0, 0x116E3, clsNumber}, {0x11BC0, 0x11BE0, clsLetter}, {0x11BF0, 0x11BF9, clsNumber},
+	{0x13460, 0x143FA, clsLetter}, {0x16100, 0x1611D, clsLetter}, {0x16130, 0x16139, clsNumber},
+	{0x16D40, 0x16D6C, clsLetter}, {0x16D70, 0x16D79, clsNumber}, {0x18CFF, 0x18CFF, clsLetter},
+	{0x1CCF0, 0x1CCF9, clsNumber}, {0x1E5D0, 0x1E5ED, clsLetter}, {0x1E5F0, 0x1E5F0, clsLetter},
+	{0x1E5F1, 0x1E5FA, clsNumber}, {0x2EBF0, 0x2EE5D, clsLetter},
 }
 
 // slowClass uses Unicode White_Space for \s (unicode.IsSpace: Oniguruma's and Rust regex's
 // Unicode \s; includes NEL U+0085 and NBSP U+00A0, excludes ZWSP U+200B, BOM U+FEFF and the
 // information separators U+001C..U+001F, as the golden ws_probe_* cases confirm).
 func slowClass(r rune) uint8 {
+	if r >= 0x1C89 && r <= 0x2EE5D {
+		for _, e := range unicode16 {
+			if r >= e.lo && r <= e.hi {
+				return e.cls
+			}
+		}
+	}
 	switch {
 	case unicode.IsLetter(r):
 		return clsLetter
@@ -215,4 +249,23 @@ func contraction(s string, i int) int {
 		}
 	}
 	return 0
+}
+
+// ClassSignature is how "!X!" splits for the code point X, in the letters classes.mjs in
+// scripts/bench-tokenizer records for HF tokenizers: 'L' letter (and CR, LF, which join the
+// "!"), 'N' number or whitespace other than the space, 'S' space, 'O' other.
+func ClassSignature(r rune) byte {
+	s := "!" + string(r) + "!"
+	var ends []int
+	n := 0
+	splitLlama3(s, func(p string) { n += len(p); ends = append(ends, n) })
+	switch {
+	case len(ends) == 1:
+		return 'O'
+	case len(ends) == 3:
+		return 'N'
+	case ends[0] == 1:
+		return 'S'
+	}
+	return 'L'
 }

@@ -52,6 +52,22 @@ async function timeIt(name, encodeAll) {
   });
 }
 
+// Exact ids cross-check on short random strings (rare code points, whitespace, specials).
+{
+  const { Tokenizer } = require('tokenizers');
+  const tok = Tokenizer.fromFile(path.join(modelDir, 'tokenizer.json'));
+  const rnd = JSON.parse(fs.readFileSync(path.join(work, 'random.json'), 'utf8'));
+  const want = JSON.parse(fs.readFileSync(path.join(work, 'go_random_ids.json'), 'utf8'));
+  let bad = 0;
+  for (let i = 0; i < rnd.length; i++) {
+    const ids = Array.from((await tok.encode(rnd[i], null, { addSpecialTokens: false })).getIds());
+    if (ids.length !== want[i].length || ids.some((x, k) => x !== want[i][k])) {
+      if (bad++ < 5) console.log(`  differs: ${JSON.stringify(rnd[i])} rust ${JSON.stringify(ids)} go ${JSON.stringify(want[i])}`);
+    }
+  }
+  console.log(`random strings: rust tokenizers vs Go ids ${bad === 0 ? 'identical' : 'DIFFER'} (${rnd.length - bad}/${rnd.length})`);
+}
+
 // transformers.js (pure JS).
 {
   let mod;

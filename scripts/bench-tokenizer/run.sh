@@ -21,3 +21,7 @@ echo "== npm install (tokenizers@0.23.2, @huggingface/transformers@4.3.1) into $
 
 echo "== Node"
 TOKENIZERS_PARALLELISM=false RAYON_NUM_THREADS=1 node "$root/scripts/bench-tokenizer/bench.mjs" "$model" "$work"
+
+echo "== Unicode classes of the pre-tokenizer regex, every code point (HF vs Go)"
+node "$root/scripts/bench-tokenizer/classes.mjs" "$model/tokenizer.json" "$work" "$work/classes.bin"
+(cd "$root" && go run ./scripts/bench-tokenizer -classes "$work/classes.bin")
