@@ -528,6 +528,17 @@ func badCases() []badCase {
 				return nil
 			}},
 
+		{name: "tensor name with control characters", on: "ckpt", codes: all(exitFailure, ckptCmds), mentions: []string{`evil\n\x1b[2J`, "is not listed in"},
+			prepare: func(t *testing.T, d, _ string) []string {
+				p, _, _ := shardOf(t, d, normW)
+				rewriteShard(t, p, func(m map[string]safetensors.WriteTensor) {
+					w := m[normW]
+					w.Name = "evil\n\x1b[2J"
+					m[w.Name] = w
+				})
+				return nil
+			}},
+
 		// Hostile weight_map entries: refused before any file is opened. The
 		// absolute path names a valid copy of the real shard, so opening it
 		// would have "worked".
@@ -908,6 +919,9 @@ func TestBadInput(t *testing.T) {
 				if strings.Contains(r.stderr, "panic") || strings.Contains(r.stderr, "goroutine ") {
 					t.Fatalf("panic: %s", r.stderr)
 				}
+				if strings.ContainsRune(r.stderr, 0x1b) {
+					t.Errorf("raw escape character on stderr: %q", r.stderr)
+				}
 				if want != 0 {
 					if strings.Count(r.stderr, "\n") != 1 || !strings.HasPrefix(r.stderr, "ct2go: ") {
 						t.Errorf("want one \"ct2go: \" line on stderr, got %q", r.stderr)
@@ -992,5 +1006,21 @@ func TestInterruptCleansUp(t *testing.T) {
 				t.Error("input modified")
 			}
 		})
+	}
+}
+
+// TestEscapeControls: the one-line error never carries a raw control
+// character or invalid UTF-8.
+func TestEscapeControls(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain ünïcode":     "plain ünïcode",
+		"esc\x1b[31mred":    `esc\x1b[31mred`,
+		"bad\xffbyte":       `bad\xffbyte`,
+		"c1\u009bnext":      `c1\x9bnext`,
+		"tab\tand\nnewline": "tab and; newline",
+	} {
+		if got := oneLine(fmt.Errorf("%s", in)); got != want {
+			t.Errorf("oneLine(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

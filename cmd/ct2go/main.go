@@ -11,6 +11,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/urfave/cli/v2"
 
@@ -120,5 +122,26 @@ func oneLine(err error) string {
 		return "interrupted: temporary output removed"
 	}
 	msg := strings.ReplaceAll(err.Error(), "\n", "; ")
-	return strings.Join(strings.Fields(msg), " ")
+	return escapeControls(strings.Join(strings.Fields(msg), " "))
+}
+
+// escapeControls writes control characters and invalid UTF-8 as \xNN /
+// \uNNNN: names taken from hostile files must not drive the terminal.
+func escapeControls(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, w := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && w == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case unicode.IsControl(r) && r < 0x100:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case unicode.IsControl(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+w])
+		}
+		i += w
+	}
+	return b.String()
 }

@@ -8,6 +8,9 @@ import (
 	"math"
 	"os"
 	"sort"
+	"strconv"
+	"unicode"
+	"unicode/utf8"
 )
 
 // BinaryVersion is the model.bin version CTranslate2 4.x writes (model_spec.py:25).
@@ -127,6 +130,18 @@ func (c *cursor) str() (string, error) {
 	return string(b[:n-1]), nil
 }
 
+// printable returns s, or s quoted when it holds control characters or
+// invalid UTF-8: names read from a hostile file go into one-line error
+// messages and must not break the line or drive the terminal.
+func printable(s string) string {
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.IsControl(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
+}
+
 // ReadHeader parses the table of contents of a model.bin of the given size,
 // checking every claimed size against the file before trusting it.
 func ReadHeader(r io.ReaderAt, size int64) (*Header, error) {
@@ -162,48 +177,48 @@ func ReadHeader(r io.ReaderAt, size int64) (*Header, error) {
 		}
 		rank, err := c.u8()
 		if err != nil {
-			return nil, fmt.Errorf("variable %s: %w", v.Name, err)
+			return nil, fmt.Errorf("variable %s: %w", printable(v.Name), err)
 		}
 		if rank > maxRank {
-			return nil, fmt.Errorf("%w: variable %s has rank %d", ErrFormat, v.Name, rank)
+			return nil, fmt.Errorf("%w: variable %s has rank %d", ErrFormat, printable(v.Name), rank)
 		}
 		v.Shape = make([]int, rank)
 		elems := uint64(1)
 		for d := range v.Shape {
 			dim, err := c.u32()
 			if err != nil {
-				return nil, fmt.Errorf("variable %s: %w", v.Name, err)
+				return nil, fmt.Errorf("variable %s: %w", printable(v.Name), err)
 			}
 			v.Shape[d] = int(dim)
 			if dim != 0 && elems > math.MaxUint64/uint64(dim) {
-				return nil, fmt.Errorf("%w: variable %s shape %v overflows", ErrFormat, v.Name, v.Shape)
+				return nil, fmt.Errorf("%w: variable %s shape %v overflows", ErrFormat, printable(v.Name), v.Shape)
 			}
 			elems *= uint64(dim)
 		}
 		dt, err := c.u8()
 		if err != nil {
-			return nil, fmt.Errorf("variable %s: %w", v.Name, err)
+			return nil, fmt.Errorf("variable %s: %w", printable(v.Name), err)
 		}
 		v.DType = DType(dt)
 		if !v.DType.Valid() {
-			return nil, fmt.Errorf("%w: variable %s has unknown dtype id %d", ErrFormat, v.Name, dt)
+			return nil, fmt.Errorf("%w: variable %s has unknown dtype id %d", ErrFormat, printable(v.Name), dt)
 		}
 		nb, err := c.u32()
 		if err != nil {
-			return nil, fmt.Errorf("variable %s: %w", v.Name, err)
+			return nil, fmt.Errorf("variable %s: %w", printable(v.Name), err)
 		}
 		v.NBytes = int64(nb)
 		// The same check as the C++ reader (model.cc:659).
 		if elems > math.MaxInt64/8 || int64(elems)*int64(v.DType.Size()) != v.NBytes {
-			return nil, fmt.Errorf("%w: variable %s: %d bytes for shape %v of %s", ErrFormat, v.Name, v.NBytes, v.Shape, v.DType)
+			return nil, fmt.Errorf("%w: variable %s: %d bytes for shape %v of %s", ErrFormat, printable(v.Name), v.NBytes, v.Shape, v.DType)
 		}
 		v.Offset = c.off
 		if v.Offset+v.NBytes > size {
-			return nil, fmt.Errorf("%w: variable %s: payload ends at byte %d, past the end of the file (%d bytes)", ErrFormat, v.Name, v.Offset+v.NBytes, size)
+			return nil, fmt.Errorf("%w: variable %s: payload ends at byte %d, past the end of the file (%d bytes)", ErrFormat, printable(v.Name), v.Offset+v.NBytes, size)
 		}
 		c.off += v.NBytes
 		if _, dup := h.index[v.Name]; dup {
-			return nil, fmt.Errorf("%w: duplicate variable %s", ErrFormat, v.Name)
+			return nil, fmt.Errorf("%w: duplicate variable %s", ErrFormat, printable(v.Name))
 		}
 		h.index[v.Name] = len(h.Variables)
 		h.Variables = append(h.Variables, v)
@@ -221,10 +236,10 @@ func ReadHeader(r io.ReaderAt, size int64) (*Header, error) {
 			return nil, fmt.Errorf("alias %d: %w", i, err)
 		}
 		if a.Target, err = c.str(); err != nil {
-			return nil, fmt.Errorf("alias %s: %w", a.Name, err)
+			return nil, fmt.Errorf("alias %s: %w", printable(a.Name), err)
 		}
 		if _, ok := h.index[a.Target]; !ok {
-			return nil, fmt.Errorf("%w: alias %s points to missing variable %s", ErrFormat, a.Name, a.Target)
+			return nil, fmt.Errorf("%w: alias %s points to missing variable %s", ErrFormat, printable(a.Name), printable(a.Target))
 		}
 		h.Aliases = append(h.Aliases, a)
 	}

@@ -135,7 +135,7 @@ func OpenCheckpoint(dir string) (*Checkpoint, error) {
 		f, err := Open(filepath.Join(dir, s))
 		if err != nil {
 			if os.IsNotExist(err) {
-				problems = append(problems, fmt.Sprintf("shard %s named in %s is missing", s, IndexFile))
+				problems = append(problems, fmt.Sprintf("shard %s named in %s is missing", printable(s), IndexFile))
 			} else {
 				problems = append(problems, err.Error())
 			}
@@ -144,15 +144,15 @@ func OpenCheckpoint(dir string) (*Checkpoint, error) {
 		c.Files = append(c.Files, f)
 		for _, t := range f.Tensors {
 			if prev, dup := c.Tensors[t.Name]; dup {
-				problems = append(problems, fmt.Sprintf("tensor %s is in both %s and %s", t.Name, filepath.Base(prev.File.Path), s))
+				problems = append(problems, fmt.Sprintf("tensor %s is in both %s and %s", printable(t.Name), filepath.Base(prev.File.Path), s))
 				continue
 			}
 			c.Tensors[t.Name] = t
 			if c.Index != nil {
 				if want, ok := c.Index.WeightMap[t.Name]; !ok {
-					problems = append(problems, fmt.Sprintf("tensor %s in %s is not listed in %s", t.Name, s, IndexFile))
+					problems = append(problems, fmt.Sprintf("tensor %s in %s is not listed in %s", printable(t.Name), s, IndexFile))
 				} else if want != s {
-					problems = append(problems, fmt.Sprintf("tensor %s is in %s but %s says %s", t.Name, s, IndexFile, want))
+					problems = append(problems, fmt.Sprintf("tensor %s is in %s but %s says %s", printable(t.Name), s, IndexFile, want))
 				}
 			}
 		}
@@ -161,7 +161,7 @@ func OpenCheckpoint(dir string) (*Checkpoint, error) {
 		var missing []string
 		for name, s := range c.Index.WeightMap {
 			if _, ok := c.Tensors[name]; !ok {
-				missing = append(missing, fmt.Sprintf("tensor %s listed in %s is missing from %s", name, IndexFile, s))
+				missing = append(missing, fmt.Sprintf("tensor %s listed in %s is missing from %s", printable(name), IndexFile, s))
 			}
 		}
 		sort.Strings(missing)

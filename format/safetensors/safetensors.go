@@ -20,7 +20,10 @@ import (
 	"math/big"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	st "github.com/nlpodyssey/safetensors"
 	"golang.org/x/sys/unix"
@@ -183,10 +186,10 @@ func (f *File) parse(hlen uint64) error {
 		}
 		s, e := info.DataOffsets[0], info.DataOffsets[1]
 		if e < s {
-			return fmt.Errorf("%w: tensor %s: data_offsets [%d, %d] end before they start", ErrFormat, name, s, e)
+			return fmt.Errorf("%w: tensor %s: data_offsets [%d, %d] end before they start", ErrFormat, printable(name), s, e)
 		}
 		if e > dataLen {
-			return fmt.Errorf("%w: tensor %s: data_offsets [%d, %d] run past the end of the file (%d bytes of data after the header): truncated file?", ErrFormat, name, s, e, dataLen)
+			return fmt.Errorf("%w: tensor %s: data_offsets [%d, %d] run past the end of the file (%d bytes of data after the header): truncated file?", ErrFormat, printable(name), s, e, dataLen)
 		}
 		nb := e - s
 		shape := make([]int, len(info.Shape))
@@ -196,7 +199,7 @@ func (f *File) parse(hlen uint64) error {
 			// count, hence than the file; an empty one ([0, n]) gets the same
 			// bound, so no dimension wraps to a negative int.
 			if d > uint64(f.Size) {
-				return fmt.Errorf("%w: tensor %s: dimension %d of shape %v is larger than the file (%d bytes)", ErrFormat, name, d, info.Shape, f.Size)
+				return fmt.Errorf("%w: tensor %s: dimension %d of shape %v is larger than the file (%d bytes)", ErrFormat, printable(name), d, info.Shape, f.Size)
 			}
 			shape[i] = int(d)
 			switch {
@@ -210,7 +213,7 @@ func (f *File) parse(hlen uint64) error {
 		}
 		item := info.DType.Size()
 		if elems > nb/item || elems*item != nb {
-			return fmt.Errorf("%w: tensor %s: %s × shape %v needs %s bytes, data_offsets [%d, %d] hold %d", ErrFormat, name, info.DType, info.Shape, needBytes(info.Shape, item), s, e, nb)
+			return fmt.Errorf("%w: tensor %s: %s × shape %v needs %s bytes, data_offsets [%d, %d] hold %d", ErrFormat, printable(name), info.DType, info.Shape, needBytes(info.Shape, item), s, e, nb)
 		}
 		spans = append(spans, span{&Tensor{
 			Name:   name,
@@ -236,9 +239,9 @@ func (f *File) parse(hlen uint64) error {
 	for _, sp := range spans {
 		switch {
 		case sp.start < pos:
-			return fmt.Errorf("%w: tensor %s (data_offsets [%d, %d]) overlaps tensor %s, which ends at %d", ErrFormat, sp.t.Name, sp.start, sp.end, prev, pos)
+			return fmt.Errorf("%w: tensor %s (data_offsets [%d, %d]) overlaps tensor %s, which ends at %d", ErrFormat, printable(sp.t.Name), sp.start, sp.end, printable(prev), pos)
 		case sp.start > pos:
-			return fmt.Errorf("%w: %d unused bytes before tensor %s (data_offsets [%d, %d]): offsets must be contiguous", ErrFormat, sp.start-pos, sp.t.Name, sp.start, sp.end)
+			return fmt.Errorf("%w: %d unused bytes before tensor %s (data_offsets [%d, %d]): offsets must be contiguous", ErrFormat, sp.start-pos, printable(sp.t.Name), sp.start, sp.end)
 		}
 		pos, prev = sp.end, sp.t.Name
 		f.Tensors = append(f.Tensors, sp.t)
@@ -247,6 +250,18 @@ func (f *File) parse(hlen uint64) error {
 		return fmt.Errorf("%w: tensor data ends at byte %d of the data section but the file has %d bytes after the header: padded or corrupted file", ErrFormat, pos, dataLen)
 	}
 	return nil
+}
+
+// printable returns s, or s quoted when it holds control characters or
+// invalid UTF-8: tensor names from a hostile header go into one-line error
+// messages and must not break the line or drive the terminal.
+func printable(s string) string {
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.IsControl(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }
 
 // needBytes spells dtype size × shape exactly, even when it overflows 64 bits.
