@@ -616,6 +616,14 @@ func badCases() []badCase {
 				}
 				return nil
 			}},
+		{name: "vocabulary.json is a FIFO", on: "ct2", codes: map[string]int{"inspect": exitFailure}, mentions: []string{"vocabulary.json", "not a regular file"},
+			prepare: func(t *testing.T, d, _ string) []string {
+				os.Remove(filepath.Join(d, "vocabulary.json"))
+				if err := syscall.Mkfifo(filepath.Join(d, "vocabulary.json"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return nil
+			}},
 		{name: "reference file truncated", on: "ct2", codes: map[string]int{"verify": exitVerifyError},
 			mentions: []string{"ref.safetensors", "truncated"},
 			extra:    map[string][]string{"verify": {"REFERENCE"}},

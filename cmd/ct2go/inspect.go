@@ -16,6 +16,7 @@ import (
 	"github.com/ct2go/ct2go/convert"
 	"github.com/ct2go/ct2go/format/ct2"
 	"github.com/ct2go/ct2go/format/half"
+	"github.com/ct2go/ct2go/format/hf"
 )
 
 func inspectCommand() *cli.Command {
@@ -92,18 +93,23 @@ func inspectCT2(bin string, asJSON bool) error {
 	}
 	dir := filepath.Dir(bin)
 	var cfg map[string]any
-	if raw, err := os.ReadFile(filepath.Join(dir, "config.json")); err == nil {
+	// Capped regular-file reads: a FIFO or /dev/zero here must not hang inspect.
+	if raw, err := hf.ReadCapped(filepath.Join(dir, "config.json"), hf.MaxJSONSize); err == nil {
 		if err := json.Unmarshal(raw, &cfg); err != nil {
 			return fmt.Errorf("%s: not valid JSON: %w", filepath.Join(dir, "config.json"), err)
 		}
+	} else if !os.IsNotExist(err) {
+		return err
 	}
 	vocab := -1
-	if raw, err := os.ReadFile(filepath.Join(dir, "vocabulary.json")); err == nil {
+	if raw, err := hf.ReadCapped(filepath.Join(dir, "vocabulary.json"), hf.MaxTokenizerSize); err == nil {
 		var toks []string
 		if err := json.Unmarshal(raw, &toks); err != nil {
 			return fmt.Errorf("%s: not a JSON list of tokens: %w", filepath.Join(dir, "vocabulary.json"), err)
 		}
 		vocab = len(toks)
+	} else if !os.IsNotExist(err) {
+		return err
 	}
 	warnings := ropeWarnings(m.Header)
 	if asJSON {

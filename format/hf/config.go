@@ -64,7 +64,7 @@ type TextConfig struct {
 // ReadConfig parses dir/config.json.
 func ReadConfig(dir string) (*Config, error) {
 	path := filepath.Join(dir, "config.json")
-	raw, err := readCapped(path, maxConfigSize)
+	raw, err := ReadCapped(path, maxConfigSize)
 	if err != nil {
 		return nil, err
 	}
@@ -82,12 +82,17 @@ func ReadConfig(dir string) (*Config, error) {
 const (
 	maxConfigSize    = 16 << 20
 	maxTokenizerSize = 256 << 20
+	// MaxJSONSize is the cap for the small JSON files of a model directory
+	// (config.json, vocabulary.json, generation_config.json, ...).
+	MaxJSONSize = maxConfigSize
+	// MaxTokenizerSize is the cap for tokenizer.json.
+	MaxTokenizerSize = maxTokenizerSize
 )
 
-// readCapped reads a regular file of at most max bytes. A FIFO (whose open
+// ReadCapped reads a regular file of at most max bytes. A FIFO (whose open
 // would block), a device such as /dev/zero (endless) or a huge file is
 // refused before or while reading, never read without bound.
-func readCapped(path string, max int64) ([]byte, error) {
+func ReadCapped(path string, max int64) ([]byte, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err

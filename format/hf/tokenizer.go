@@ -14,7 +14,7 @@ import (
 // converters/transformers.py:219-225).
 func Vocabulary(dir string) ([]string, error) {
 	path := filepath.Join(dir, "tokenizer.json")
-	raw, err := readCapped(path, maxTokenizerSize)
+	raw, err := ReadCapped(path, maxTokenizerSize)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +90,7 @@ func ReadSpecialTokens(dir string) (SpecialTokens, error) {
 	var st SpecialTokens
 	for _, name := range []string{"tokenizer_config.json", "special_tokens_map.json"} {
 		path := filepath.Join(dir, name)
-		raw, err := readCapped(path, maxConfigSize)
+		raw, err := ReadCapped(path, maxConfigSize)
 		if os.IsNotExist(err) {
 			continue
 		}
