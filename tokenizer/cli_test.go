@@ -105,3 +105,22 @@ func TestLlama31SpecialLayout(t *testing.T) {
 }
 
 func itoa(i int) string { return FormatIDs([]int{i}) }
+
+func TestCT2Vocabulary(t *testing.T) {
+	tok := fixtureTokenizer(t)
+	data, err := os.ReadFile(filepath.Join(fixturesDir(t), "golden", "ct2go", "int8_float16", "vocabulary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	if err := json.Unmarshal(data, &want); err != nil {
+		t.Fatal(err)
+	}
+	got := tok.CT2Vocabulary(128256)
+	if !slices.Equal(got, want) {
+		t.Fatalf("CT2Vocabulary(128256) differs from golden vocabulary.json (%d vs %d tokens)", len(got), len(want))
+	}
+	if ext := tok.CT2Vocabulary(128259); ext[128256] != "<|image|>" || ext[128257] != "<extra_id_0>" || ext[128258] != "<extra_id_1>" {
+		t.Errorf("padding: %q", ext[128256:])
+	}
+}
