@@ -126,7 +126,7 @@ func callFilter(name string, v any, args []any, kw *Dict) (any, error) {
 			o.itemSep = ","
 		}
 		if sep := argOr(args, kw, -1, "separators", nil); sep != nil {
-			l, ok := sep.([]any)
+			l, ok := asSeq(sep)
 			if !ok || len(l) != 2 {
 				return nil, errors.New("tojson: separators must be a pair of strings")
 			}
@@ -159,7 +159,7 @@ func callFilter(name string, v any, args []any, kw *Dict) (any, error) {
 		case *Dict:
 			out := make([]any, x.Len())
 			for i, k := range x.keys {
-				out[i] = []any{k, x.vals[i]}
+				out[i] = tuple{k, x.vals[i]}
 			}
 			return &generator{items: out}, nil
 		}
@@ -301,7 +301,7 @@ func callFilter(name string, v any, args []any, kw *Dict) (any, error) {
 			out[len(items)-1-i] = it
 		}
 		switch v.(type) {
-		case []any, *Dict: // Python's reversed() iterator
+		case []any, tuple, *Dict: // Python's reversed() iterator
 			return &generator{items: out}, nil
 		}
 		return out, nil // list(value) reversed, for one-shot iterables
@@ -429,7 +429,7 @@ func callFilter(name string, v any, args []any, kw *Dict) (any, error) {
 		keys, vals := sortedItems(d)
 		out := make([]any, len(keys))
 		for i := range keys {
-			out[i] = []any{keys[i], vals[i]}
+			out[i] = tuple{keys[i], vals[i]}
 		}
 		return out, nil
 	case "indent":
@@ -623,13 +623,13 @@ func callTest(name string, v any, args []any) (bool, error) {
 		return ok, nil
 	case "iterable":
 		switch v.(type) {
-		case string, []any, *Dict, Undefined, *generator:
+		case string, []any, tuple, *Dict, Undefined, *generator:
 			return true, nil
 		}
 		return false, nil
 	case "sequence":
 		switch v.(type) {
-		case string, []any, *Dict, Undefined:
+		case string, []any, tuple, *Dict, Undefined:
 			return true, nil
 		}
 		return false, nil
@@ -704,7 +704,13 @@ func method(obj any, name string) (any, bool) {
 	case *Dict:
 		switch name {
 		case "items":
-			return &Func{name, func([]any, *Dict) (any, error) { return callFilter("items", x, nil, nil) }}, true
+			return &Func{name, func([]any, *Dict) (any, error) { // dict_items, kept as a list of pairs
+				out := make([]any, x.Len())
+				for i, k := range x.keys {
+					out[i] = tuple{k, x.vals[i]}
+				}
+				return out, nil
+			}}, true
 		case "keys":
 			return &Func{name, func([]any, *Dict) (any, error) { return x.Keys(), nil }}, true
 		case "values":
@@ -762,7 +768,7 @@ func strMethod(s, name string) (any, bool) {
 				return nil, fmt.Errorf("%s takes at least 1 argument", name)
 			}
 			cands := []any{args[0]}
-			if l, ok := args[0].([]any); ok {
+			if l, ok := asSeq(args[0]); ok {
 				cands = l
 			}
 			for _, c := range cands {

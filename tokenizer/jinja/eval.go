@@ -450,6 +450,9 @@ func (r *renderer) eval(e expr, f *frame) (any, error) {
 			}
 			out[i] = v
 		}
+		if e.isTuple {
+			return tuple(out), nil
+		}
 		return out, nil
 	case *dictExpr:
 		d := NewDict()
@@ -654,8 +657,9 @@ func contains(container, item any) (bool, error) {
 			return false, fmt.Errorf("'in <string>' requires string as left operand, not %s", typeName(item))
 		}
 		return strings.Contains(c, s), nil
-	case []any:
-		for _, e := range c {
+	case []any, tuple:
+		items, _ := asSeq(c)
+		for _, e := range items {
 			if equal(e, item) {
 				return true, nil
 			}
@@ -785,6 +789,14 @@ func arith(op string, l, r any) (any, error) {
 				return append(append([]any{}, ll...), rl...), nil
 			}
 		}
+		if lt, ok := l.(tuple); ok {
+			if rt, ok := r.(tuple); ok {
+				return tuple(append(append([]any{}, lt...), rt...)), nil
+			}
+		}
+		if _, ok := asSeq(l); ok {
+			return nil, fmt.Errorf("can only concatenate %s (not \"%s\") to %s", typeName(l), typeName(r), typeName(l))
+		}
 	case "*":
 		if s, ok := l.(string); ok && rInt {
 			return repeatString(s, ri)
@@ -792,11 +804,11 @@ func arith(op string, l, r any) (any, error) {
 		if s, ok := r.(string); ok && lInt {
 			return repeatString(s, li)
 		}
-		if l, ok := l.([]any); ok && rInt {
-			return repeatList(l, ri)
+		if ls, ok := asSeq(l); ok && rInt {
+			return repeatSeq(l, ls, ri)
 		}
-		if r, ok := r.([]any); ok && lInt {
-			return repeatList(r, li)
+		if rs, ok := asSeq(r); ok && lInt {
+			return repeatSeq(r, rs, li)
 		}
 	}
 	return nil, fmt.Errorf("unsupported operand type(s) for %s: '%s' and '%s'", op, typeName(l), typeName(r))
@@ -848,6 +860,15 @@ func repeatString(s string, n int64) (any, error) {
 	return strings.Repeat(s, int(n)), nil
 }
 
+// repeatSeq is seq * n for a list or tuple, keeping the type.
+func repeatSeq(orig any, items []any, n int64) (any, error) {
+	out, err := repeatList(items, n)
+	if _, isTuple := orig.(tuple); isTuple && err == nil {
+		return tuple(out.([]any)), nil
+	}
+	return out, err
+}
+
 func repeatList(l []any, n int64) (any, error) {
 	if n <= 0 || len(l) == 0 {
 		return []any{}, nil
@@ -894,6 +915,8 @@ func slice(obj any, start, stop, step *int64) (any, error) {
 	var runes []rune
 	switch x := obj.(type) {
 	case []any:
+		n = len(x)
+	case tuple:
 		n = len(x)
 	case string:
 		runes = []rune(x)
@@ -946,10 +969,13 @@ func slice(obj any, start, stop, step *int64) (any, error) {
 		}
 		return string(out), nil
 	}
-	l := obj.([]any)
+	l, _ := asSeq(obj)
 	out := make([]any, len(idx))
 	for i, k := range idx {
 		out[i] = l[k]
+	}
+	if _, ok := obj.(tuple); ok {
+		return tuple(out), nil
 	}
 	return out, nil
 }
@@ -964,13 +990,14 @@ func getItem(obj, key any) (any, error) {
 		if v, ok := x.Get(key); ok {
 			return v, nil
 		}
-	case []any:
+	case []any, tuple:
+		items, _ := asSeq(x)
 		if i, ok := toIntNum(key); ok {
 			if i < 0 {
-				i += int64(len(x))
+				i += int64(len(items))
 			}
-			if i >= 0 && i < int64(len(x)) {
-				return x[i], nil
+			if i >= 0 && i < int64(len(items)) {
+				return items[i], nil
 			}
 		}
 	case string:

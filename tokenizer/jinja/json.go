@@ -154,13 +154,14 @@ func dumpValue(b *strings.Builder, v any, o dumpOpts, level int) error {
 		}
 	case string:
 		writeJSONString(b, x, o.ensureASCII)
-	case []any:
-		if len(x) == 0 {
+	case []any, tuple:
+		items, _ := asSeq(v)
+		if len(items) == 0 {
 			b.WriteString("[]")
 			return nil
 		}
 		b.WriteByte('[')
-		for i, e := range x {
+		for i, e := range items {
 			if i > 0 {
 				b.WriteString(o.itemSep)
 			}

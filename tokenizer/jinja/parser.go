@@ -57,7 +57,10 @@ type (
 		name string
 		line int
 	}
-	listExpr    struct{ items []expr }
+	listExpr struct {
+		items   []expr
+		isTuple bool
+	}
 	dictExpr    struct{ keys, vals []expr }
 	getattrExpr struct {
 		obj  expr
@@ -517,7 +520,7 @@ func (p *parser) parseTuple(withCond bool) (expr, error) {
 		}
 		items = append(items, e)
 	}
-	return &listExpr{items}, nil
+	return &listExpr{items: items, isTuple: true}, nil
 }
 
 func (p *parser) atTupleEnd() bool {
@@ -724,7 +727,7 @@ func (p *parser) parsePrimary() (expr, error) {
 		case "(":
 			if p.isOp(")") {
 				p.pos++
-				return &listExpr{}, nil
+				return &listExpr{isTuple: true}, nil
 			}
 			e, err := p.parseTuple(true)
 			if err != nil {

@@ -33,6 +33,21 @@ type generator struct {
 	err   error // raised when iterated, as a Python generator raises lazily
 }
 
+// tuple is a Python tuple: read like a list, but printed with parentheses, never equal to a
+// list, and not concatenable with one.
+type tuple []any
+
+// asSeq returns the items of a list or tuple.
+func asSeq(v any) ([]any, bool) {
+	switch x := v.(type) {
+	case []any:
+		return x, true
+	case tuple:
+		return x, true
+	}
+	return nil, false
+}
+
 // Undefined is jinja2.Undefined. Its error message is built only when needed (a chat template
 // may look up a missing key once per character of a long message).
 type Undefined struct {
@@ -153,6 +168,8 @@ func truthy(v any) bool {
 		return x != ""
 	case []any:
 		return len(x) > 0
+	case tuple:
+		return len(x) > 0
 	case *Dict:
 		return x.Len() > 0
 	}
@@ -174,6 +191,8 @@ func typeName(v any) string {
 		return "str"
 	case []any:
 		return "list"
+	case tuple:
+		return "tuple"
 	case *Dict:
 		return "dict"
 	case *Namespace:
@@ -225,6 +244,15 @@ func repr(v any) string {
 			parts[i] = repr(e)
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
+	case tuple:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = repr(e)
+		}
+		if len(x) == 1 {
+			return "(" + parts[0] + ",)"
+		}
+		return "(" + strings.Join(parts, ", ") + ")"
 	case *Dict:
 		parts := make([]string, len(x.keys))
 		for i, k := range x.keys {
@@ -355,15 +383,10 @@ func equal(a, b any) bool {
 		return ok && x == y
 	case []any:
 		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !equal(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
+		return ok && equalSeq(x, y)
+	case tuple:
+		y, ok := b.(tuple)
+		return ok && equalSeq(x, y)
 	case *Dict:
 		y, ok := b.(*Dict)
 		if !ok || x.Len() != y.Len() {
@@ -378,6 +401,18 @@ func equal(a, b any) bool {
 		return true
 	}
 	return a == b
+}
+
+func equalSeq(x, y []any) bool {
+	if len(x) != len(y) {
+		return false
+	}
+	for i := range x {
+		if !equal(x[i], y[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // toIntNum returns v as int64 for bool and int values.
@@ -423,15 +458,15 @@ func compare(a, b any, op string) (int, error) {
 			return strings.Compare(sa, sb), nil
 		}
 	}
-	if la, ok := a.([]any); ok {
-		if lb, ok := b.([]any); ok {
-			for i := 0; i < len(la) && i < len(lb); i++ {
-				if !equal(la[i], lb[i]) {
-					return compare(la[i], lb[i], op)
-				}
+	la, aSeq := asSeq(a)
+	lb, bSeq := asSeq(b)
+	if aSeq && bSeq && typeName(a) == typeName(b) { // list < tuple is a TypeError in Python
+		for i := 0; i < len(la) && i < len(lb); i++ {
+			if !equal(la[i], lb[i]) {
+				return compare(la[i], lb[i], op)
 			}
-			return cmp3(len(la) < len(lb), len(la) > len(lb)), nil
 		}
+		return cmp3(len(la) < len(lb), len(la) > len(lb)), nil
 	}
 	if isUndefined(a) || isUndefined(b) {
 		return 0, undefinedErr(a, b)
@@ -474,6 +509,8 @@ func iterate(v any) ([]any, error) {
 	switch x := v.(type) {
 	case []any:
 		return x, nil
+	case tuple:
+		return x, nil
 	case *Dict:
 		return x.Keys(), nil
 	case string:
@@ -507,6 +544,8 @@ func length(v any) (int, error) {
 	case string:
 		return utf8.RuneCountInString(x), nil
 	case []any:
+		return len(x), nil
+	case tuple:
 		return len(x), nil
 	case *Dict:
 		return x.Len(), nil

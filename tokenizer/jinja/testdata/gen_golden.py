@@ -62,7 +62,7 @@ cases = [
     ("ws_first_line_indent", "   {% if true %}x{% endif %}", {}),
     ("raw_block", "{% raw %}{{ not evaluated }} {% if %}{% endraw %}!", {}),
     # Printing values.
-    ("print_types", "{{ none }}|{{ true }}|{{ 1 }}|{{ 1.0 }}|{{ 1e20 }}|{{ 0.0001 }}|{{ 1.5e-7 }}|{{ [1, 'a', none] }}|{{ {'k': [true]} }}|{{ x }}|{{ (1, 2) | list }}", {}),
+    ("print_types", "{{ none }}|{{ true }}|{{ 1 }}|{{ 1.0 }}|{{ 1e20 }}|{{ 0.0001 }}|{{ 1.5e-7 }}|{{ [1, 'a', none] }}|{{ {'k': [true]} }}|{{ x }}|{{ (1, 2) }}|{{ ('a',) }}|{{ () }}", {}),
     ("print_quotes", "{{ ['it\\'s', \"a\\\"b\", 'x\\ny', 'tab\\t', '\u00e9'] }}", {}),
     ("print_context_values", "{{ v }}", {"v": {"a": 1, "b": [1.25, -0.0, 100000000000000000000], "c": None, "d": "s"}}),
     ("string_escapes", "{{ 'a\\tb\\\\c\\x41\\u00e9\\d' }}", {}),
@@ -97,7 +97,7 @@ cases = [
     ("filters_select", "{{ [1, 2, 3, 4] | select('odd') | list }}|{{ [1, 2, 3, 4] | reject('equalto', 2) | list }}|{{ users | selectattr('admin') | map(attribute='name') | join(',') }}|{{ users | rejectattr('name', 'equalto', 'b') | map(attribute='name') | list }}|{{ ['a', 'b'] | map('upper') | list }}", {"users": [{"name": "a", "admin": True}, {"name": "b", "admin": False}]}),
     ("filters_num", "{{ '42' | int }} {{ '4.7' | int }} {{ 'x' | int }} {{ 3.7 | int }} {{ '2.5' | float }} {{ -3 | abs }} {{ 2.675 | round(2) }} {{ 2.5 | round }} {{ 3.14159 | round(2, 'floor') }}", {}),
     ("filters_default", "{{ x | default('d') }} {{ '' | default('d') }} {{ '' | default('d', true) }} {{ none | default('d') }} {{ x | d('dd') }}", {}),
-    ("filters_dict", "{% for k, v in d | dictsort %}{{ k }}:{{ v }};{% endfor %}|{{ d | items | list | length }}|{{ d | tojson }}|{{ d | tojson(indent=2) }}|{{ d | tojson(sort_keys=true) }}", {"d": {"b": [1, {"x": None}], "a": "é\n\"<>&'\u2028"}}),
+    ("filters_dict", "{{ d | dictsort }}|{{ d | items | list }}|{{ d | tojson }}|{{ d | tojson(indent=2) }}|{{ d | tojson(sort_keys=true) }}", {"d": {"b": [1, {"x": None}], "a": "é\n\"<>&'\u2028"}}),
     ("tojson_variants", "{{ v | tojson }}|{{ v | tojson(indent=4) }}|{{ v | tojson(separators=(',', ':')) }}|{{ v | tojson(ensure_ascii=true) }}|{{ [] | tojson(indent=2) }}|{{ {} | tojson(indent=2) }}|{{ 'x' | tojson }}|{{ 1.0 | tojson }}|{{ none | tojson }}", {"v": {"k": ["ü😀", 1, 2.50, True, {}, [], "\x01\x7f"]}}),
     ("indent_filter", "{{ 'a\\nb\\n\\nc' | indent(2) }}|{{ 'a\\nb' | indent(2, true) }}", {}),
     ("string_filter_join_attr", "{{ [{'n': 1}, {'n': 2}] | join('-', attribute='n') }}", {}),
@@ -105,12 +105,12 @@ cases = [
     ("tests", "{{ 1 is number }}{{ true is number }}{{ 1 is integer }}{{ true is integer }}{{ 1.0 is float }}{{ 'a' is string }}{{ {} is mapping }}{{ [] is mapping }}{{ 'a' is iterable }}{{ 1 is iterable }}{{ none is none }}{{ x is none }}{{ 2 is divisibleby 2 }}{{ 3 is odd }}{{ 'ab' is lower }}{{ 'AB' is upper }}{{ true is boolean }}{{ 1 is sameas 1 }}{{ 1 is equalto 1 }}{{ 2 is gt 1 }}{{ 'a' is in 'abc' }}{{ range is callable }}{{ x is not defined }}{{ [] is sequence }}", {}),
     # Methods.
     ("str_methods", "{{ '  ab  '.strip() }}|{{ 'xxabxx'.strip('x') }}|{{ 'a,b,,c'.split(',') }}|{{ ' a  b '.split() }}|{{ 'a b c'.split(' ', 1) }}|{{ 'abc'.startswith('ab') }}{{ 'abc'.endswith(('x', 'c')) }}|{{ 'Ab'.upper() }}{{ 'Ab'.lower() }}|{{ 'a-b'.replace('-', '+') }}|{{ 'hello'.find('l') }}{{ 'hello'.count('l') }}|{{ ', '.join(['a', 'b']) }}|{{ 'ab cd'.title() }}", {}),
-    ("dict_methods", "{{ d.get('a') }} {{ d.get('z') }} {{ d.get('z', 5) }} {{ d.keys() | list }} {{ d.values() | list }} {% for p in d.items() %}{{ p[0] }}{{ p[1] }}{% endfor %}", {"d": {"a": 1, "b": 2}}),
+    ("dict_methods", "{{ d.get('a') }} {{ d.get('z') }} {{ d.get('z', 5) }} {{ d.keys() | list }} {{ d.values() | list }} {{ d.items() | list }}", {"d": {"a": 1, "b": 2}}),
     # Macros and globals.
     ("macro", "{% macro greet(name, punct='!') %}Hi {{ name }}{{ punct }}{% endmacro %}{{ greet('A') }} {{ greet('B', '?') }} {{ greet(name='C') }}", {}),
     ("macro_caller", "{% macro wrap(tag) %}<{{ tag }}>{{ caller() }}</{{ tag }}>{% endmacro %}{% call wrap('b') %}x{{ 1 + 1 }}{% endcall %}", {}),
     ("globals", "{{ range(3) | list }} {{ range(1, 7, 2) | list }} {{ dict(a=1, b=2) }} {{ strftime_now('%d %b %Y|%-d %B %y %H:%M:%S %a %A %j %p %I %m %%') }}", {}),
-    ("dict_list_literals", "{{ {'a': 1, 'b': [1, 2], 3: 'x'} }} {{ [1, [2, [3]]] }} {{ ('a',) | length }}", {}),
+    ("dict_list_literals", "{{ {'a': 1, 'b': [1, 2], 3: 'x'} }} {{ [1, [2, [3]]] }} {{ ('a',) }} {{ (1, 2) + (3,) }} {{ (1, 2) == [1, 2] }} {{ (1, 2)[1:] }} {{ ('a', 'b') * 2 }} {{ (1, 2) | tojson }}", {}),
     ("filter_block", "{% filter upper %}abc {{ 'd' }}{% endfilter %}", {}),
     ("generation_like_if", "{% for m in messages %}{% if m.role == 'assistant' %}[{{ m.content }}]{% else %}{{ m.content }}{% endif %}{% endfor %}", {"messages": MSGS}),
     ("generators", "{% if [] | select('odd') %}truthy{% endif %}|{{ messages | selectattr('role', 'equalto', 'user') | list | length }}|{{ (none | map('upper') | list) }}|{% set g = [1, 2] | reverse %}{{ g | list }}{{ g | list }}|{{ [1, 2] | unique is iterable }}", {"messages": MSGS}),
