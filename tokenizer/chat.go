@@ -170,8 +170,8 @@ type ChatResult struct {
 	IDs  []int  `json:"ids"`
 }
 
-// ParseChatRequest decodes a ChatRequest; add_generation_prompt defaults to true when absent,
-// the usual intent of a prompt-building command.
+// ParseChatRequest decodes a ChatRequest. Absent keys mean what they mean in
+// apply_chat_template: add_generation_prompt false, date_string from today's local date.
 func ParseChatRequest(data []byte) (*ChatRequest, error) {
 	var all map[string]json.RawMessage
 	if err := json.Unmarshal(data, &all); err != nil {
@@ -199,7 +199,7 @@ func ParseChatRequest(data []byte) (*ChatRequest, error) {
 
 // Chat renders and encodes a ChatRequest (the whole of `ct2go tokenize --chat --json -`).
 func (t *Tokenizer) Chat(r *ChatRequest) (*ChatResult, error) {
-	opts := ChatOptions{AddGenerationPrompt: r.AddGenerationPrompt == nil || *r.AddGenerationPrompt, DateString: r.DateString}
+	opts := ChatOptions{AddGenerationPrompt: r.AddGenerationPrompt != nil && *r.AddGenerationPrompt, DateString: r.DateString}
 	if len(r.Tools) > 0 && string(r.Tools) != "null" {
 		opts.Tools = r.Tools
 	}

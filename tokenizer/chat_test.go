@@ -84,7 +84,7 @@ func TestChatErrors(t *testing.T) {
 
 func TestChatRequest(t *testing.T) {
 	tok := fixtureTokenizer(t)
-	req, err := ParseChatRequest([]byte(`{"messages":[{"role":"user","content":"Hi"}],"date_string":"26 Jul 2024","tools_in_user_message":false}`))
+	req, err := ParseChatRequest([]byte(`{"messages":[{"role":"user","content":"Hi"}],"date_string":"26 Jul 2024","tools_in_user_message":false,"add_generation_prompt":true}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,6 +98,13 @@ func TestChatRequest(t *testing.T) {
 	}
 	if !slices.Equal(res.IDs, tok.Encode(want, false)) || res.IDs[0] != 128000 || res.IDs[1] == 128000 {
 		t.Errorf("ids = %v", res.IDs)
+	}
+	req2, err := ParseChatRequest([]byte(`{"messages":[{"role":"user","content":"Hi"}],"date_string":"26 Jul 2024"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res2, err := tok.Chat(req2); err != nil || res2.Text != strings.TrimSuffix(want, "<|start_header_id|>assistant<|end_header_id|>\n\n") {
+		t.Errorf("default add_generation_prompt: %q, %v", res2.Text, err)
 	}
 	if _, err := ParseChatRequest([]byte(`{"tools":[]}`)); err == nil {
 		t.Error("missing messages accepted")
