@@ -42,7 +42,7 @@ func isNull(raw json.RawMessage) bool {
 	return len(t) == 0 || bytes.Equal(t, []byte("null"))
 }
 
-// decodeStrict unmarshals raw into v and wraps errors with the field name.
+// decodeField unmarshals raw into v and wraps errors with the field name.
 func decodeField(field string, raw json.RawMessage, v any) error {
 	if err := json.Unmarshal(raw, v); err != nil {
 		return fmt.Errorf("%s: %w", field, err)

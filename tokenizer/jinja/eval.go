@@ -87,10 +87,7 @@ func (t *Template) Render(vars map[string]any) (string, error) {
 	}
 	r := &renderer{}
 	if err := r.exec(t.body, top); err != nil {
-		if err == errBreak || err == errContinue {
-			return "", err
-		}
-		return "", err
+		return "", err // includes errBreak/errContinue outside a loop
 	}
 	return r.out.String(), nil
 }
