@@ -1,9 +1,6 @@
 package tokenizer
 
-import (
-	"container/heap"
-	"sync"
-)
+import "sync"
 
 // bpeModel holds the merge table. Symbols are token ids; a merge of the pair (a, b) is keyed by
 // a<<32|b and yields its rank (lower merges first) and the id of the merged token.
@@ -24,6 +21,10 @@ type mergeInfo struct {
 // cacheLimit bounds the word cache; HF tokenizers uses 10,000 entries and stops inserting when
 // full (models/bpe/model.rs DEFAULT_CACHE_CAPACITY); a larger cap suits long multilingual texts.
 const cacheLimit = 1 << 16
+
+// cacheMaxWord keeps huge pre-tokens (a long run of letters without spaces, e.g. Thai or CJK
+// text) out of the cache so it stays small; HF tokenizers bounds cached words similarly.
+const cacheMaxWord = 256
 
 // linearLimit: words up to this many bytes use the O(n^2) scan, which beats a heap on short
 // words; longer ones use the heap so a pathological single word stays O(n log n).
@@ -46,7 +47,7 @@ func (m *bpeModel) encodeWord(dst []int32, word string) []int32 {
 		dst = m.mergeHeap(dst, word)
 	}
 	m.cacheMu.Lock()
-	if len(m.cache) < cacheLimit {
+	if len(m.cache) < cacheLimit && len(word) <= cacheMaxWord {
 		m.cache[word] = append([]int32(nil), dst[start:]...)
 	}
 	m.cacheMu.Unlock()
@@ -106,19 +107,49 @@ type mergeCand struct {
 	pos  int32 // index of the left symbol in the original word
 }
 
+// candHeap is a binary min-heap ordered by (rank, pos), typed to avoid container/heap's
+// interface boxing (one allocation per push).
 type candHeap []mergeCand
 
-func (h candHeap) Len() int { return len(h) }
-func (h candHeap) Less(i, j int) bool {
+func (h candHeap) less(i, j int) bool {
 	return h[i].rank < h[j].rank || (h[i].rank == h[j].rank && h[i].pos < h[j].pos)
 }
-func (h candHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *candHeap) Push(x any)   { *h = append(*h, x.(mergeCand)) }
-func (h *candHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+
+func (h *candHeap) push(c mergeCand) {
+	*h = append(*h, c)
+	a := *h
+	for i := len(a) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !a.less(i, p) {
+			break
+		}
+		a[i], a[p] = a[p], a[i]
+		i = p
+	}
+}
+
+func (h *candHeap) pop() mergeCand {
+	a := *h
+	top := a[0]
+	n := len(a) - 1
+	a[0] = a[n]
+	a = a[:n]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < n && a.less(l, m) {
+			m = l
+		}
+		if r < n && a.less(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		a[i], a[m] = a[m], a[i]
+		i = m
+	}
+	*h = a
+	return top
 }
 
 // mergeHeap is mergeLinear with a doubly linked symbol list and a priority queue of candidate
@@ -137,16 +168,15 @@ func (m *bpeModel) mergeHeap(dst []int32, word string) []int32 {
 	h := make(candHeap, 0, n)
 	for i := 0; i+1 < n; i++ {
 		if mi, ok := m.merges[pairKey(sym[i], sym[i+1])]; ok {
-			h = append(h, mergeCand{mi.rank, int32(i)})
+			h.push(mergeCand{mi.rank, int32(i)})
 		}
 	}
-	heap.Init(&h)
 	alive := make([]bool, n)
 	for i := range alive {
 		alive[i] = true
 	}
-	for h.Len() > 0 {
-		c := heap.Pop(&h).(mergeCand)
+	for len(h) > 0 {
+		c := h.pop()
 		p := c.pos
 		q := next[p]
 		if !alive[p] || q < 0 {
@@ -164,12 +194,12 @@ func (m *bpeModel) mergeHeap(dst []int32, word string) []int32 {
 		}
 		if nq := next[p]; nq >= 0 {
 			if mj, ok := m.merges[pairKey(sym[p], sym[nq])]; ok {
-				heap.Push(&h, mergeCand{mj.rank, p})
+				h.push(mergeCand{mj.rank, p})
 			}
 		}
 		if pp := prev[p]; pp >= 0 {
 			if mj, ok := m.merges[pairKey(sym[pp], sym[p])]; ok {
-				heap.Push(&h, mergeCand{mj.rank, pp})
+				h.push(mergeCand{mj.rank, pp})
 			}
 		}
 	}
