@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/ct2go/ct2go/tokenizer/benchtext"
@@ -61,5 +62,17 @@ func BenchmarkLoad(b *testing.B) {
 		if _, err := Load(dir); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkEncodeLongWord is the worst case for BPE: one 256 KB pre-token (a letter run without
+// spaces) goes through the heap-based merge loop.
+func BenchmarkEncodeLongWord(b *testing.B) {
+	tok := fixtureTokenizer(b)
+	text := strings.Repeat("中文没有空格的长文本", 256<<10/30)
+	b.SetBytes(int64(len(text)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		tok.Encode(text, false)
 	}
 }
