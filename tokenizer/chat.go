@@ -10,6 +10,15 @@ import (
 	"github.com/ct2go/ct2go/tokenizer/jinja"
 )
 
+// Message is a plain text chat message. Messages with list content, tool calls or other keys
+// can be passed to ApplyChatTemplate as any JSON-able value or json.RawMessage instead; note
+// that templates test key presence ('tool_calls' in message), so absent keys must be omitted,
+// not null.
+type Message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
 // ChatOptions are the apply_chat_template arguments.
 type ChatOptions struct {
 	// AddGenerationPrompt appends the assistant header (add_generation_prompt=True).

@@ -110,3 +110,25 @@ func TestChatRequest(t *testing.T) {
 		t.Error("missing messages accepted")
 	}
 }
+
+// TestChatGoValues checks that typed Go messages render like the same JSON.
+func TestChatGoValues(t *testing.T) {
+	tok := fixtureTokenizer(t)
+	opts := ChatOptions{AddGenerationPrompt: true, DateString: "26 Jul 2024"}
+	fromJSON, err := tok.ApplyChatTemplate(json.RawMessage(`[{"role":"system","content":" S "},{"role":"user","content":"Hi <b>"}]`), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, msgs := range map[string]any{
+		"structs": []Message{{"system", " S "}, {"user", "Hi <b>"}},
+		"maps":    []map[string]any{{"role": "system", "content": " S "}, {"role": "user", "content": "Hi <b>"}},
+	} {
+		got, err := tok.ApplyChatTemplate(msgs, opts)
+		if err != nil || got != fromJSON {
+			t.Errorf("%s: %q, %v; want %q", name, got, err, fromJSON)
+		}
+	}
+	if !strings.Contains(fromJSON, "\n\nS<|eot_id|>") || !strings.Contains(fromJSON, "Hi <b><|eot_id|>") {
+		t.Errorf("unexpected rendering %q", fromJSON)
+	}
+}
