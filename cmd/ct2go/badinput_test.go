@@ -305,10 +305,6 @@ func all(code int, cmds string) map[string]int {
 }
 
 func badCases() []badCase {
-	bf16Dup := func(m map[string]safetensors.WriteTensor, name string, from map[string]safetensors.WriteTensor) {
-		m[name] = from[name]
-	}
-	_ = bf16Dup
 	return []badCase{
 		// Baselines: every command succeeds on the good inputs (and leaves them untouched).
 		{name: "good checkpoint", on: "ckpt", codes: all(0, ckptCmds),
@@ -465,7 +461,6 @@ func badCases() []badCase {
 					h[normW]["dtype"] = "I32"
 					h[normW]["shape"] = []int{16}
 					a, b := offsets(t, h[normW])
-					_ = b
 					// 16 int32 need 64 bytes where 32 were: grow the tensor in place.
 					rest := append([]byte(nil), data[b:]...)
 					data = append(append(data[:b], make([]byte, 32)...), rest...)
