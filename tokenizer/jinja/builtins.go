@@ -168,6 +168,9 @@ func callFilter(name string, v any, args []any, kw *Dict) (any, error) {
 		items, err := iterate(v)
 		return append([]any{}, items...), err
 	case "first", "last":
+		if _, isGen := v.(*generator); isGen && name == "last" {
+			return nil, errors.New("'generator' object is not reversible")
+		}
 		items, err := iterate(v)
 		if err != nil {
 			return nil, err
@@ -380,7 +383,7 @@ func callFilter(name string, v any, args []any, kw *Dict) (any, error) {
 		}
 		for i, it := range items {
 			if out[i], err = callFilter(toStr(args[0]), it, args[1:], nil); err != nil {
-				return nil, err
+				return &generator{err: err}, nil // raised when iterated, like the Python generator
 			}
 		}
 		return &generator{items: out}, nil
@@ -413,7 +416,7 @@ func callFilter(name string, v any, args []any, kw *Dict) (any, error) {
 			ok := truthy(x)
 			if len(rest) > 0 {
 				if ok, err = callTest(toStr(rest[0]), x, rest[1:]); err != nil {
-					return nil, err
+					return &generator{err: err}, nil
 				}
 			}
 			if ok == want {
@@ -576,6 +579,14 @@ func callFilter(name string, v any, args []any, kw *Dict) (any, error) {
 			return m, nil
 		}
 		return missing(v, name), nil
+	case "format": // Jinja's do_format: soft_str(value) % (kwargs or args)
+		if len(args) > 0 && kw != nil {
+			return nil, errors.New("can't handle positional and keyword arguments at the same time")
+		}
+		if kw != nil {
+			return pyPercent(toStr(v), kw)
+		}
+		return pyPercent(toStr(v), tuple(args))
 	case "wordcount":
 		return int64(len(strings.FieldsFunc(toStr(v), func(r rune) bool { return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_') }))), nil
 	}

@@ -689,6 +689,9 @@ func contains(container, item any) (bool, error) {
 }
 
 func arith(op string, l, r any) (any, error) {
+	if ls, ok := l.(string); ok && op == "%" {
+		return pyPercent(ls, r) // str.__mod__ accepts any right operand, even Undefined
+	}
 	if isUndefined(l) || isUndefined(r) {
 		return nil, undefinedErr(l, r)
 	}

@@ -115,6 +115,8 @@ cases = [
     ("generation_like_if", "{% for m in messages %}{% if m.role == 'assistant' %}[{{ m.content }}]{% else %}{{ m.content }}{% endif %}{% endfor %}", {"messages": MSGS}),
     ("generators", "{% if [] | select('odd') %}truthy{% endif %}|{{ messages | selectattr('role', 'equalto', 'user') | list | length }}|{{ (none | map('upper') | list) }}|{% set g = [1, 2] | reverse %}{{ g | list }}{{ g | list }}|{{ [1, 2] | unique is iterable }}", {"messages": MSGS}),
     ("more_filters", "{{ [1, 2, 3] | sum }} {{ [1.5, 2] | sum(start=1) }} {{ [3, 1] | min }} {{ ['b', 'A'] | max }} {{ [1, 2, 3] | batch(2) | list }} {{ [1, 2, 3] | batch(2, 0) | list }}|{{ 'ab' | center(7) }}|{{ 'hello world foo' | truncate(9) }}|{{ 'hello world foo' | truncate(9, true) }}|{{ 'x' | attr('upper') is callable }}|{{ 2.0 | round }} {{ 3 | round }} {{ 2.5 | round(0, 'ceil') }}|{{ x is callable }}|{{ '-a(b c[d' | title }}", {}),
+    ("percent_format", "{{ '%s-%d|%05.1f|%-3s|%+d|%x|%X|%o|%e|%g|%r|%%|%c' % ('a', 7, 3.14159, 'b', 5, 255, 255, 8, 12345.678, 0.0001, 'q', 65) }}|{{ '%(k)s=%(n)d' % {'k': 'key', 'n': 3} }}|{{ '%s' % [1] }}|{{ '%s and %s' | format('x', 2) }}|{{ '%(a)s' | format(a=1) }}", {}),
+    ("err_percent_args", "{{ '%s %s' % ('a',) }}", {}),
     # Errors.
     ("err_raise", "a{{ raise_exception('boom here') }}", {}),
     ("err_undefined_attr", "{{ x.y }}", {}),
