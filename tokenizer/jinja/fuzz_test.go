@@ -14,6 +14,7 @@ func FuzzRender(f *testing.F) {
 		"{% macro m(a, b=2) %}{{ a ~ b }}{% endmacro %}{{ m(1) }}", "{{ 'ab'[::-1] ~ l[1:] | string }}",
 		"{% raw %}{{ x }}{% endraw %}", "{{ 2 ** 62 }}{{ 'a' * 3 }}", "{# c #}{{ s.strip().split(' ') }}",
 		"{% for i in range(3) %}{% if i == 1 %}{% break %}{% endif %}{{ i }}{% endfor %}",
+		"{{ '%5.2f|%-4s|%(k)s|%c|%%' % (1.5, 'a') }}{{ (1, 2) + (3,) }}{{ '%s' | format(x) }}",
 	} {
 		f.Add(s)
 	}
@@ -44,6 +45,8 @@ func TestRenderLimits(t *testing.T) {
 		{"{{ 'abc' * 100000000 }}", "repetition"},
 		{"{{ [1, 2] * 100000000 }}", "repetition"},
 		{"{{ 3 ** 100 }}", "exceeds 64 bits"},
+		{"{{ '%.999999999f' % 1 }}", "precision too big"},
+		{"{{ '%999999999s' % 1 }}", "width too big"},
 		{"{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", "recursion"},
 	} {
 		_, err := render(c.src, nil)

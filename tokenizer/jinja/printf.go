@@ -68,6 +68,9 @@ func pyPercent(format string, arg any) (string, error) {
 			p := 0
 			for i < len(format) && format[i] >= '0' && format[i] <= '9' {
 				p = p*10 + int(format[i]-'0')
+				if p > 1000 { // bounds the output of untrusted templates
+					return "", errors.New("precision too big")
+				}
 				i++
 			}
 			prec = p
@@ -95,6 +98,9 @@ func pyPercent(format string, arg any) (string, error) {
 			return "", err
 		}
 		w, _ := strconv.Atoi(width)
+		if len(width) > 8 || w > maxRepeatLen {
+			return "", errors.New("width too big")
+		}
 		if pad := w - len([]rune(s)); pad > 0 {
 			switch {
 			case strings.Contains(flags, "-"):
