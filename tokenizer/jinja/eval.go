@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"math/bits"
 	"strings"
 	"unicode/utf8"
@@ -18,6 +19,15 @@ var (
 	errBreak    = errors.New("break outside loop")
 	errContinue = errors.New("continue outside loop")
 )
+
+// isValue reports whether v is already a template value.
+func isValue(v any) bool {
+	switch v.(type) {
+	case nil, bool, int64, float64, string, []any, tuple, *Dict, *Namespace, *Func, Undefined, *big.Int, *generator, *loopVar:
+		return true
+	}
+	return false
+}
 
 // frame is one variable scope. for-loop bodies and macro calls get a new frame, if-blocks do not
 // (as in Jinja2, where `set` inside a loop does not leak out of it).
@@ -75,14 +85,23 @@ var maxSteps = 200_000_000
 // maxDepth bounds macro recursion so a hostile template cannot exhaust the stack.
 const maxDepth = 200
 
-// Render executes the template with vars as the global context.
+// Render executes the template with vars as the global context. Values should be template
+// values (FromJSON / FromGo results, *Func); other Go values are converted with FromGo.
 func (t *Template) Render(vars map[string]any) (string, error) {
+
 	globals := newFrame(nil)
 	for k, v := range builtinGlobals() {
 		globals.set(k, v)
 	}
 	top := newFrame(globals)
 	for k, v := range vars {
+		if !isValue(v) {
+			c, err := FromGo(v)
+			if err != nil {
+				return "", fmt.Errorf("variable %s: %w", k, err)
+			}
+			v = c
+		}
 		top.set(k, v)
 	}
 	r := &renderer{}
@@ -127,9 +146,9 @@ func (r *renderer) execNode(n node, f *frame) error {
 	case *setNode:
 		return r.execSet(n, f)
 	case *macroNode:
-		f.set(n.name, r.makeMacro(n, f, nil))
+		f.set(n.name, r.makeMacro(n, f))
 	case *callBlockNode:
-		caller := r.makeMacro(&macroNode{name: "caller", body: n.body}, f, nil)
+		caller := r.makeMacro(&macroNode{name: "caller", body: n.body}, f)
 		v, err := r.evalCall(n.call, f, caller)
 		if err != nil {
 			return err
@@ -334,7 +353,7 @@ func (r *renderer) execSet(n *setNode, f *frame) error {
 
 // makeMacro turns a macro definition into a callable; it renders its body with the parameters
 // bound, reading other names from the defining scope.
-func (r *renderer) makeMacro(m *macroNode, def *frame, _ any) *Func {
+func (r *renderer) makeMacro(m *macroNode, def *frame) *Func {
 	return &Func{Name: m.name, Fn: func(args []any, kw *Dict) (any, error) {
 		if r.depth >= maxDepth {
 			return nil, errors.New("macro recursion too deep")

@@ -87,3 +87,12 @@ func render(src string, vars map[string]any) (string, error) {
 	}
 	return tmpl.Render(vars)
 }
+
+func TestRenderGoValues(t *testing.T) {
+	out, err := render("{{ n + 1 }} {{ l | join(',') }} {{ m.k }} {{ s.Name }}", map[string]any{
+		"n": 41, "l": []string{"a", "b"}, "m": map[string]any{"k": true}, "s": struct{ Name string }{"x"},
+	})
+	if err != nil || out != "42 a,b True x" {
+		t.Errorf("got %q, %v", out, err)
+	}
+}
