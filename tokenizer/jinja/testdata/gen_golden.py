@@ -26,9 +26,11 @@ env.filters["tojson"] = tojson
 env.globals["raise_exception"] = raise_exception
 env.globals["strftime_now"] = strftime_now
 
-LLAMA30 = "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}"
+# A one-line template in the style of the Llama 3.0 one (loop.index0, filter precedence in
+# "+ content | trim +"), written for these tests.
+SIMPLE = "{% set turns = messages %}{% for m in turns %}{% set piece = '<' + m['role'] + '>\\n'+ m['content'] | trim + '</>' %}{% if loop.index0 == 0 %}{% set piece = bos_token + piece %}{% endif %}{{ piece }}{% endfor %}{% if add_generation_prompt %}{{ '<assistant>\\n' }}{% endif %}"
 
-LLAMA31 = open(__file__.rsplit('/', 1)[0] + '/llama31_like.jinja').read()
+TOOLS_TEMPLATE = open(__file__.rsplit('/', 1)[0] + '/tools_template.jinja').read()
 
 MSGS = [{"role": "system", "content": " Be brief. "}, {"role": "user", "content": "Hi <b>&</b> 'q'"},
         {"role": "assistant", "content": "Hello!"}, {"role": "user", "content": "Weather?"}]
@@ -41,13 +43,13 @@ CALL = [{"role": "user", "content": "Oslo?"},
 
 cases = [
     # Real-world templates.
-    ("llama30", LLAMA30, {"messages": MSGS, "bos_token": "<|begin_of_text|>", "add_generation_prompt": True}),
-    ("llama31_plain", LLAMA31, {"messages": MSGS, "bos_token": "<B>", "add_generation_prompt": True, "tools": None}),
-    ("llama31_tools_user", LLAMA31, {"messages": MSGS[1:], "bos_token": "<B>", "tools": TOOLS, "add_generation_prompt": False}),
-    ("llama31_tools_system", LLAMA31, {"messages": MSGS, "bos_token": "<B>", "tools": TOOLS, "tools_in_user_message": False}),
-    ("llama31_builtin_call", LLAMA31, {"messages": CALL, "bos_token": "<B>", "builtin_tools": ["brave_search", "code_interpreter", "wolfram_alpha"], "tools": None}),
-    ("llama31_custom_date", LLAMA31, {"messages": MSGS[1:2], "bos_token": "<B>", "date_string": "01 Jan 2025", "tools": None}),
-    ("llama31_no_user_for_tools", LLAMA31, {"messages": MSGS[:1], "bos_token": "<B>", "tools": TOOLS}),
+    ("simple_oneline", SIMPLE, {"messages": MSGS, "bos_token": "<s>", "add_generation_prompt": True}),
+    ("tools_plain", TOOLS_TEMPLATE, {"messages": MSGS, "bos_token": "<B>", "add_generation_prompt": True, "tools": None}),
+    ("tools_in_first_user", TOOLS_TEMPLATE, {"messages": MSGS[1:], "bos_token": "<B>", "tools": TOOLS, "add_generation_prompt": False}),
+    ("tools_in_system", TOOLS_TEMPLATE, {"messages": MSGS, "bos_token": "<B>", "tools": TOOLS, "tools_first": False}),
+    ("tools_builtin_call", TOOLS_TEMPLATE, {"messages": CALL, "bos_token": "<B>", "builtin": ["brave_search", "calculator", "wolfram_alpha"], "tools": None}),
+    ("tools_custom_date", TOOLS_TEMPLATE, {"messages": MSGS[1:2], "bos_token": "<B>", "today": "01 Jan 2025", "tools": None}),
+    ("tools_no_user_turn", TOOLS_TEMPLATE, {"messages": MSGS[:1], "bos_token": "<B>", "tools": TOOLS}),
     # Whitespace control.
     ("ws_trim_lstrip", "a\n    {% if true %}\n    b\n    {% endif %}\nc\n", {}),
     ("ws_minus", "a  \n  {%- if true -%}  \n  b  \n  {%- endif -%}  \n  c", {}),
