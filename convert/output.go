@@ -10,8 +10,8 @@ import (
 // checkOutput refuses an existing output without force, and an output that
 // is the input or inside it (the input is never modified).
 func checkOutput(in, out string, force bool) error {
-	ai, err1 := filepath.Abs(in)
-	ao, err2 := filepath.Abs(out)
+	ai, err1 := resolved(in)
+	ao, err2 := resolved(out)
 	if err1 == nil && err2 == nil {
 		if rel, err := filepath.Rel(ai, ao); err == nil && (rel == "." || filepath.IsLocal(rel)) {
 			return fmt.Errorf("output directory %s is inside the input checkpoint %s: choose another place", out, in)
@@ -24,6 +24,26 @@ func checkOutput(in, out string, force bool) error {
 		return fmt.Errorf("%s: %w", out, ErrOutputExists)
 	}
 	return nil
+}
+
+// resolved is the absolute path of p with symlinks resolved in its longest
+// existing prefix, so an output reached through a link into the input (or
+// an input reached through a link) is recognised for what it is.
+func resolved(p string) (string, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	rest := ""
+	for dir := abs; ; dir = filepath.Dir(dir) {
+		if r, err := filepath.EvalSymlinks(dir); err == nil {
+			return filepath.Join(r, rest), nil
+		}
+		if filepath.Dir(dir) == dir {
+			return abs, nil
+		}
+		rest = filepath.Join(filepath.Base(dir), rest)
+	}
 }
 
 // writeAtomically builds the output in a temporary directory beside outDir

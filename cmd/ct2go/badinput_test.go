@@ -674,6 +674,11 @@ func badCases() []badCase {
 		{name: "output exists without --force", on: "ckpt", codes: all(exitExists, "strip"), mentions: []string{"--force"},
 			env: []string{"BADINPUT_PRECREATE_OUTPUT=1"}},
 
+		{name: "output inside the input through a symlink", on: "ckpt", codes: all(exitFailure, "convert strip"), mentions: []string{"is inside the input checkpoint"},
+			extra: map[string][]string{"convert": {"OUT_THROUGH_LINK"}, "strip": {"OUT_THROUGH_LINK"}}},
+		{name: "output inside the input through a symlink, --force", on: "ckpt", codes: all(exitFailure, "convert strip"), mentions: []string{"is inside the input checkpoint"},
+			extra: map[string][]string{"convert": {"OUT_THROUGH_LINK", "--force"}, "strip": {"OUT_THROUGH_LINK", "--force"}}},
+
 		// A real write failure (EFBIG under ulimit -f, as a full disk gives
 		// ENOSPC): the error names the file, the partial output is removed.
 		{name: "write fails (file size limit)", on: "ckpt", codes: all(exitFailure, "convert strip"), fileLimitKB: 4,
@@ -896,6 +901,17 @@ func TestBadInput(t *testing.T) {
 					switch {
 					case x == "REFERENCE":
 						args = []string{"verify", "--model", in, "--reference", filepath.Join(scratch, "ref.safetensors"), "--threads", "1"}
+					case x == "OUT_THROUGH_LINK":
+						// --output_dir reaches into the input through a symlink.
+						link := filepath.Join(scratch, "link")
+						if err := os.Symlink(in, link); err != nil {
+							t.Fatal(err)
+						}
+						for i := range args {
+							if args[i] == "--output_dir" {
+								args[i+1] = filepath.Join(link, "out")
+							}
+						}
 					case strings.HasPrefix(x, "IDS="):
 						for i := range args {
 							if args[i] == "--ids" {
