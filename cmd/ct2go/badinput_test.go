@@ -576,6 +576,15 @@ func badCases() []badCase {
 				return []string{shard}
 			}},
 
+		{name: "tokenizer ids with a gap", on: "ckpt", codes: all(exitFailure, "convert"), mentions: []string{"tokenizer.json", "no token has id 37"},
+			prepare: func(t *testing.T, d, _ string) []string {
+				editJSON(t, filepath.Join(d, "tokenizer.json"), func(m map[string]any) {
+					added := m["added_tokens"].([]any)
+					added[1].(map[string]any)["id"] = 99 // <|end_of_text|> leaves id 37 empty
+				})
+				return nil
+			}},
+
 		// Special files where regular ones belong: an error, never a hang or an endless read.
 		{name: "shard is a FIFO", on: "ckpt", codes: all(exitFailure, ckptCmds), mentions: []string{"not a regular file"},
 			prepare: func(t *testing.T, d, _ string) []string {
