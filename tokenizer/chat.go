@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,6 +36,10 @@ type ChatOptions struct {
 	// Kwargs are extra template variables (e.g. "tools_in_user_message": false,
 	// "custom_tools"); values are JSON-able Go values or json.RawMessage.
 	Kwargs map[string]any
+	// ContinueFinalMessage cuts the rendered prompt right after the final message's text so the
+	// model continues it (transformers' continue_final_message); exclusive with
+	// AddGenerationPrompt.
+	ContinueFinalMessage bool
 	// TemplateName picks a named template when the tokenizer has several ("default" or, when
 	// Tools is set and it exists, "tool_use", as transformers does).
 	TemplateName string
@@ -145,11 +150,73 @@ func (t *Tokenizer) ApplyChatTemplate(messages any, opts ChatOptions) (string, e
 		}
 		return jinja.Strftime(now(), f), nil
 	}}
+	if opts.ContinueFinalMessage && opts.AddGenerationPrompt {
+		return "", errors.New("continue_final_message and add_generation_prompt are not compatible")
+	}
 	out, err := tmpl.Render(vars)
 	if err != nil {
 		return "", fmt.Errorf("chat template: %w", err)
 	}
+	if opts.ContinueFinalMessage {
+		return continueFinal(out, msgs.([]any))
+	}
 	return out, nil
+}
+
+// continueFinal trims the rendered chat after the last message's text, following transformers'
+// apply_chat_template(continue_final_message=True) (utils/chat_template_utils.py,
+// render_jinja_template): cut after the last occurrence of the
+// stripped text, keeping trailing space only where the template preserved the message exactly.
+func continueFinal(rendered string, msgs []any) (string, error) {
+	if len(msgs) == 0 {
+		return "", errors.New("continue_final_message needs at least one message")
+	}
+	var final string
+	last, _ := msgs[len(msgs)-1].(*jinja.Dict)
+	var content any
+	if last != nil {
+		content, _ = last.Get("content")
+	}
+	switch c := content.(type) {
+	case string:
+		final = c
+	case []any:
+		found := false
+		for i := len(c) - 1; i >= 0 && !found; i-- {
+			if block, ok := c[i].(*jinja.Dict); ok {
+				if text, ok := block.Get("text"); ok {
+					final, found = fmt.Sprint(text), true
+				}
+			}
+		}
+		if !found {
+			return "", errors.New("continue_final_message is set but we could not find any text to continue in the final message")
+		}
+	default:
+		return "", errors.New("continue_final_message: the final message has no text content")
+	}
+	stripped := strings.TrimFunc(final, pyIsSpace)
+	loc := strings.LastIndex(rendered, stripped)
+	if loc < 0 {
+		return "", errors.New("continue_final_message is set but the final message does not appear in the chat after applying the chat template")
+	}
+	// transformers compares the lstripped length's slice with the unstripped message: equal only
+	// when the message had no leading space and the template kept its trailing space.
+	left := strings.TrimLeftFunc(final, pyIsSpace)
+	if end := loc + len(left); end <= len(rendered) && rendered[loc:end] == final {
+		return rendered[:end], nil
+	}
+	return rendered[:loc+len(stripped)], nil
+}
+
+// pyIsSpace is Python's str.isspace for one code point (str.strip's default set).
+func pyIsSpace(r rune) bool {
+	switch {
+	case r >= 0x09 && r <= 0x0D, r >= 0x1C && r <= 0x20, r == 0x85, r == 0xA0, r == 0x1680,
+		r >= 0x2000 && r <= 0x200A, r == 0x2028, r == 0x2029, r == 0x202F, r == 0x205F, r == 0x3000:
+		return true
+	}
+	return false
 }
 
 // EncodeChat renders messages and encodes the prompt without adding special tokens (the

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ct2go/ct2go/tokenizer/jinja"
 )
 
 func TestGoldenChat(t *testing.T) {
@@ -131,4 +133,40 @@ func TestChatGoValues(t *testing.T) {
 	if !strings.Contains(fromJSON, "\n\nS<|eot_id|>") || !strings.Contains(fromJSON, "Hi <b><|eot_id|>") {
 		t.Errorf("unexpected rendering %q", fromJSON)
 	}
+}
+
+func TestContinueFinalMessage(t *testing.T) {
+	tok := fixtureTokenizer(t)
+	base := ChatOptions{DateString: "26 Jul 2024", ContinueFinalMessage: true}
+	head := "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"
+	for _, c := range []struct{ msgs, want string }{
+		{`[{"role":"user","content":"Hi"},{"role":"assistant","content":"The answer is"}]`, head + "The answer is"},
+		{`[{"role":"user","content":"Hi"},{"role":"assistant","content":"  The answer is "}]`, head + "  The answer is"},
+		{`[{"role":"user","content":"Hi"},{"role":"assistant","content":[{"type":"text","text":"Sure"}]}]`, head + "Sure"},
+	} {
+		got, err := tok.ApplyChatTemplate(json.RawMessage(c.msgs), base)
+		if err != nil || got != c.want {
+			t.Errorf("%s:\n got %q, %v\nwant %q", c.msgs, got, err, c.want)
+		}
+	}
+	if _, err := tok.ApplyChatTemplate(json.RawMessage(`[{"role":"user","content":"Hi"}]`), ChatOptions{ContinueFinalMessage: true, AddGenerationPrompt: true}); err == nil {
+		t.Error("continue_final_message with add_generation_prompt accepted")
+	}
+	if _, err := tok.ApplyChatTemplate(json.RawMessage(`[{"role":"assistant","content":[{"type":"image"}]}]`), base); err == nil {
+		t.Error("final message without text accepted")
+	}
+}
+
+func TestContinueFinalTrailingSpace(t *testing.T) {
+	// "The answer is " (no leading space, trailing space kept by the template) keeps its space.
+	got, err := continueFinal("xx The answer is <end>", []any{dictOf("content", "The answer is ")})
+	if err != nil || got != "xx The answer is " {
+		t.Errorf("got %q, %v", got, err)
+	}
+}
+
+func dictOf(k string, v any) *jinja.Dict {
+	d := jinja.NewDict()
+	d.Set(k, v)
+	return d
 }
