@@ -236,6 +236,9 @@ type ChatRequest struct {
 	Tools               json.RawMessage `json:"tools,omitempty"`
 	AddGenerationPrompt *bool           `json:"add_generation_prompt,omitempty"`
 	DateString          string          `json:"date_string,omitempty"`
+	// ContinueFinalMessage is apply_chat_template's continue_final_message.
+	ContinueFinalMessage bool            `json:"continue_final_message,omitempty"`
+	Documents            json.RawMessage `json:"documents,omitempty"`
 	// Kwargs: any other top-level keys (e.g. tools_in_user_message) become template variables.
 	Kwargs map[string]json.RawMessage `json:"-"`
 }
@@ -262,7 +265,7 @@ func ParseChatRequest(data []byte) (*ChatRequest, error) {
 	}
 	for k, v := range all {
 		switch k {
-		case "messages", "tools", "add_generation_prompt", "date_string":
+		case "messages", "tools", "add_generation_prompt", "date_string", "continue_final_message", "documents":
 		default:
 			if r.Kwargs == nil {
 				r.Kwargs = map[string]json.RawMessage{}
@@ -275,9 +278,13 @@ func ParseChatRequest(data []byte) (*ChatRequest, error) {
 
 // Chat renders and encodes a ChatRequest (the whole of `ct2go tokenize --chat --json -`).
 func (t *Tokenizer) Chat(r *ChatRequest) (*ChatResult, error) {
-	opts := ChatOptions{AddGenerationPrompt: r.AddGenerationPrompt != nil && *r.AddGenerationPrompt, DateString: r.DateString}
+	opts := ChatOptions{AddGenerationPrompt: r.AddGenerationPrompt != nil && *r.AddGenerationPrompt, DateString: r.DateString,
+		ContinueFinalMessage: r.ContinueFinalMessage}
 	if len(r.Tools) > 0 && string(r.Tools) != "null" {
 		opts.Tools = r.Tools
+	}
+	if len(r.Documents) > 0 && string(r.Documents) != "null" {
+		opts.Documents = r.Documents
 	}
 	if len(r.Kwargs) > 0 {
 		opts.Kwargs = map[string]any{}

@@ -108,6 +108,13 @@ func TestChatRequest(t *testing.T) {
 	if res2, err := tok.Chat(req2); err != nil || res2.Text != strings.TrimSuffix(want, "<|start_header_id|>assistant<|end_header_id|>\n\n") {
 		t.Errorf("default add_generation_prompt: %q, %v", res2.Text, err)
 	}
+	req3, err := ParseChatRequest([]byte(`{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Sure"}],"date_string":"26 Jul 2024","continue_final_message":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res3, err := tok.Chat(req3); err != nil || !strings.HasSuffix(res3.Text, "<|end_header_id|>\n\nSure") || len(req3.Kwargs) != 0 {
+		t.Errorf("continue_final_message: %+v, %v", res3, err)
+	}
 	if _, err := ParseChatRequest([]byte(`{"tools":[]}`)); err == nil {
 		t.Error("missing messages accepted")
 	}
