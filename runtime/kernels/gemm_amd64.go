@@ -119,11 +119,19 @@ func gemmInt8PackedAVX512(dst []int32, ldDst int, w []int8, rows int, p *PackedI
 	}
 }
 
-// packBudget bounds the packed token bytes kept hot in L2 (2 MiB per core on the machines
-// this was tuned on): the tile path packs up to packBudget/cols tokens (a multiple of 32) at a
-// time and runs every weight panel over all of them, so weights are streamed from DRAM
-// ceil(n / superblock) times per call instead of once per 32 tokens.
-var packBudget = 1 << 20 // a variable so tests can force several superblocks
+// packBudget bounds the packed token bytes kept hot in L2: the tile path packs up to
+// packBudget/cols tokens (a multiple of 32) at a time and runs every weight panel over all
+// of them, so weights are streamed from DRAM ceil(n / superblock) times per call instead of
+// once per 32 tokens. Half the L2 (the weight panel and the token block share it), 1 MiB if
+// the size is unknown; tuned on a 2 MiB-L2 Xeon. A variable so tests can force several
+// superblocks.
+var packBudget = func() int {
+	l2 := l2CacheBytes()
+	if l2 == 0 {
+		return 1 << 20
+	}
+	return min(max(l2/2, 128<<10), 4<<20)
+}()
 
 // gemmInt8Tiled runs the tile kernel over tokens [0, n). pre, if not nil, holds those tokens
 // already packed (packInt8AVX512); otherwise each superblock is packed into pooled scratch.

@@ -683,3 +683,12 @@ func TestQuantDequantISAs(t *testing.T) {
 		}
 	})
 }
+
+func TestParseCacheSize(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]int{"2048K": 2 << 20, "1M": 1 << 20, "512": 512, "": 0, "xK": 0, "-1K": 0} {
+		if got := parseCacheSize(in); got != want {
+			t.Errorf("parseCacheSize(%q) = %d want %d", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package kernels
+
+func l2CacheBytes() int { return 0 }
