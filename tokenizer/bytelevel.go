@@ -55,6 +55,9 @@ func byteLevelDecode(s string) (raw []byte, ok bool) {
 // Unicode "best practice"): a truncated but valid prefix such as E4 BD gives one U+FFFD, while
 // C0 80 (never valid) gives two. Go's utf8.DecodeRune would give one per byte instead.
 func appendLossyUTF8(dst []byte, b []byte) []byte {
+	if utf8.Valid(b) { // the common case, checked word-at-a-time
+		return append(dst, b...)
+	}
 	for i := 0; i < len(b); {
 		c := b[i]
 		if c < 0x80 {

@@ -207,7 +207,7 @@ func (t *Tokenizer) DecodeRaw(ids []int, skipSpecial bool) string {
 }
 
 func (t *Tokenizer) decodeBytes(dst []byte, ids []int, skipSpecial bool) []byte {
-	var raw []byte
+	raw := make([]byte, 0, 4*len(ids))
 	for _, id := range ids {
 		if id < 0 || id >= len(t.decoded) || !t.isSet[id] || (skipSpecial && t.isSpecial[id]) {
 			continue
