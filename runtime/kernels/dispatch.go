@@ -13,6 +13,9 @@ const (
 	Generic ISA = iota
 	// AVX2 needs AVX2, FMA and F16C (amd64).
 	AVX2
+	// AVXVNNI is AVX2 plus the VEX-encoded AVX-VNNI int8 dot product (ymm vpdpbusd, e.g.
+	// Alder Lake and later client cores) for the int8 GEMM; everything else is the AVX2 set.
+	AVXVNNI
 	// AVX512 needs AVX-512 F, BW, VL and VNNI plus the AVX2 set (amd64).
 	AVX512
 )
@@ -23,6 +26,8 @@ func (l ISA) String() string {
 		return "generic"
 	case AVX2:
 		return "avx2"
+	case AVXVNNI:
+		return "avxvnni"
 	case AVX512:
 		return "avx512"
 	}

@@ -7,8 +7,9 @@ import "golang.org/x/sys/cpu"
 // hasAVX2 and hasAVX512 gate the assembly levels. The AVX-512 level also uses every AVX2
 // kernel it does not override, so it requires the AVX2 set too.
 var (
-	hasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C
-	hasAVX512 = hasAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL &&
+	hasAVX2    = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C
+	hasAVXVNNI = hasAVX2 && cpu.X86.HasAVXVNNI
+	hasAVX512  = hasAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL &&
 		cpu.X86.HasAVX512VNNI
 )
 
@@ -29,6 +30,11 @@ func addArchSets() {
 		s.f16ToF32 = f16ToF32AVX2
 		s.bf16ToF32 = bf16ToF32AVX2
 		sets[AVX2] = &s
+	}
+	if hasAVXVNNI {
+		s := *sets[AVX2]
+		s.gemmInt8 = gemmInt8AVXVNNI
+		sets[AVXVNNI] = &s
 	}
 	if hasAVX512 {
 		s := *sets[AVX2]

@@ -1,0 +1,83 @@
+//go:build amd64
+
+package kernels
+
+import "unsafe"
+
+//go:noescape
+func gemmInt8VNNI256Tile4x16(out *[64]int32, w *int8, wstride int, xp *byte, kq, nrows int)
+
+// vnni256MinToks is the token count from which the AVX-VNNI tile beats the AVX2 path.
+const vnni256MinToks = 8
+
+// gemmInt8AVXVNNI is the int8 GEMM for the AVXVNNI level: the AVX-512 path's structure
+// (tokens packed as u8 in 32-token blocks, superblocks of packBudget bytes, each 4-row weight
+// panel run over every block of a superblock) with a 4-row x 16-token ymm tile whose results
+// go through a small buffer (AVX2 has no scatter). Exact like every int8 kernel: the tile
+// sums (x+128)*w and 128*sum w is subtracted here.
+func gemmInt8AVXVNNI(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n int, comp []int32) {
+	kq := cols / 4
+	if n < vnni256MinToks || kq == 0 || rows < tileMinRowsInt8 {
+		gemmInt8AVX2(dst, ldDst, w, rows, cols, x, n, comp)
+		return
+	}
+	blk := tileToks * kq * 4
+	nbAll := (n + tileToks - 1) / tileToks
+	superBlocks := min(max(1, packBudget/blk), nbAll)
+	sc := gemmPool.Get().(*gemmScratch)
+	if cap(sc.xp) < superBlocks*blk {
+		sc.xp = make([]byte, superBlocks*blk)
+	}
+	xp := sc.xp[:superBlocks*blk]
+	if comp == nil {
+		if cap(sc.comp) < rows {
+			sc.comp = make([]int32, rows)
+		}
+		comp = sc.comp[:rows]
+		rowSumsAVX2(comp, w, rows, cols)
+	}
+	xb := unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), len(x))
+	var out [64]int32
+	for s0 := 0; s0 < n; s0 += superBlocks * tileToks {
+		ns := min(superBlocks*tileToks, n-s0)
+		nb := (ns + tileToks - 1) / tileToks
+		for b := 0; b < nb; b++ {
+			t0 := s0 + b*tileToks
+			packTokens(xp[b*blk:], xb[t0*cols:], cols, kq, min(tileToks, n-t0), 0x80808080)
+		}
+		for r0 := 0; r0 < rows; r0 += 4 {
+			nr := min(4, rows-r0)
+			for b := 0; b < nb; b++ {
+				for h := 0; h < 2; h++ {
+					t0 := s0 + b*tileToks + 16*h
+					nt := min(16, n-t0)
+					if nt <= 0 {
+						break
+					}
+					gemmInt8VNNI256Tile4x16(&out, &w[r0*cols], cols, &xp[b*blk+64*h], kq, nr)
+					for r := 0; r < nr; r++ {
+						c := comp[r0+r]
+						for t := 0; t < nt; t++ {
+							dst[(t0+t)*ldDst+r0+r] = out[r*16+t] - c
+						}
+					}
+				}
+			}
+		}
+	}
+	gemmPool.Put(sc)
+
+	if tail := kq * 4; tail < cols {
+		for r := 0; r < rows; r++ {
+			wr := w[r*cols+tail : r*cols+cols]
+			for t := 0; t < n; t++ {
+				xt := x[t*cols+tail : t*cols+cols]
+				var s int32
+				for k, wv := range wr {
+					s += (int32(xt[k]) + 128) * int32(wv)
+				}
+				dst[t*ldDst+r] += s
+			}
+		}
+	}
+}

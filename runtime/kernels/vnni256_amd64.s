@@ -1,0 +1,81 @@
+//go:build amd64
+
+#include "textflag.h"
+
+// AVX-VNNI (VEX-encoded vpdpbusd on ymm, e.g. Alder Lake and later client cores, Sierra
+// Forest) int8 GEMM tile for machines without AVX-512 VNNI. The Go assembler only knows the
+// EVEX form of VPDPBUSD (which needs AVX512_VNNI+VL), so the eight VEX instructions below are
+// spelled as bytes; each comment gives the instruction in Go operand order and its meaning
+// (encodings checked with objdump: "{vex} vpdpbusd ymm0,ymm8,ymm10" etc.). Only registers
+// Y0-Y13 are involved, so every encoding is fixed.
+
+// func gemmInt8VNNI256Tile4x16(out *[64]int32, w *int8, wstride int, xp *byte, kq, nrows int)
+//
+// Four weight rows x 16 tokens. xp points into a packed 32-token block ([kq][32][4] u8,
+// x+128, see packTokens) at token 0 or 16; per 4-column step the 16 tokens' groups are the
+// 64 bytes at xp, then xp advances 128. Lanes are tokens (8 per ymm), each step broadcasts
+// the 4 weight bytes of a row (vpbroadcastd). out[r*16+t] = sum_k (x+128)*w over the kq*4
+// columns; the caller subtracts 128*sum w. Rows >= nrows repeat the last valid row.
+TEXT ·gemmInt8VNNI256Tile4x16(SB), NOSPLIT, $0-48
+	MOVQ w+8(FP), R8
+	MOVQ wstride+16(FP), AX
+	MOVQ nrows+40(FP), DX
+	MOVQ R8, R9
+	CMPQ DX, $1
+	JLE  v1
+	ADDQ AX, R9
+v1:
+	MOVQ R9, R10
+	CMPQ DX, $2
+	JLE  v2
+	ADDQ AX, R10
+v2:
+	MOVQ R10, R11
+	CMPQ DX, $3
+	JLE  v3
+	ADDQ AX, R11
+v3:
+	MOVQ xp+24(FP), SI
+	MOVQ kq+32(FP), CX
+	SHLQ $2, CX                    // end byte offset in the weight rows
+	XORQ BX, BX
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+
+vloop:
+	VMOVDQU (SI), Y8
+	VMOVDQU 32(SI), Y9
+	VPBROADCASTD (R8)(BX*1), Y10
+	VPBROADCASTD (R9)(BX*1), Y11
+	VPBROADCASTD (R10)(BX*1), Y12
+	VPBROADCASTD (R11)(BX*1), Y13
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x3d; BYTE $0x50; BYTE $0xc2 // VPDPBUSD Y10, Y8, Y0 (VEX: Y0 += u8 Y8 * s8 Y10)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x35; BYTE $0x50; BYTE $0xca // VPDPBUSD Y10, Y9, Y1 (VEX: Y1 += u8 Y9 * s8 Y10)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x3d; BYTE $0x50; BYTE $0xd3 // VPDPBUSD Y11, Y8, Y2 (VEX: Y2 += u8 Y8 * s8 Y11)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x35; BYTE $0x50; BYTE $0xdb // VPDPBUSD Y11, Y9, Y3 (VEX: Y3 += u8 Y9 * s8 Y11)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x3d; BYTE $0x50; BYTE $0xe4 // VPDPBUSD Y12, Y8, Y4 (VEX: Y4 += u8 Y8 * s8 Y12)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x35; BYTE $0x50; BYTE $0xec // VPDPBUSD Y12, Y9, Y5 (VEX: Y5 += u8 Y9 * s8 Y12)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x3d; BYTE $0x50; BYTE $0xf5 // VPDPBUSD Y13, Y8, Y6 (VEX: Y6 += u8 Y8 * s8 Y13)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x35; BYTE $0x50; BYTE $0xfd // VPDPBUSD Y13, Y9, Y7 (VEX: Y7 += u8 Y9 * s8 Y13)
+	ADDQ $128, SI
+	ADDQ $4, BX
+	CMPQ BX, CX
+	JB   vloop
+
+	MOVQ out+0(FP), DI
+	VMOVDQU Y0, (DI)
+	VMOVDQU Y1, 32(DI)
+	VMOVDQU Y2, 64(DI)
+	VMOVDQU Y3, 96(DI)
+	VMOVDQU Y4, 128(DI)
+	VMOVDQU Y5, 160(DI)
+	VMOVDQU Y6, 192(DI)
+	VMOVDQU Y7, 224(DI)
+	VZEROUPPER
+	RET
