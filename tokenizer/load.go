@@ -10,6 +10,20 @@ import (
 	"strings"
 )
 
+// ErrUnsupported marks a well-formed tokenizer file of a kind this package does not implement
+// (WordPiece, Unigram, another pre-tokenizer, ...); test with errors.Is. A CLI can map it to its
+// "unsupported model" exit code.
+var ErrUnsupported = errors.New("unsupported tokenizer")
+
+type unsupportedError struct{ msg string }
+
+func (e *unsupportedError) Error() string        { return e.msg }
+func (e *unsupportedError) Is(target error) bool { return target == ErrUnsupported }
+
+func unsupportedf(format string, args ...any) error {
+	return &unsupportedError{fmt.Sprintf(format, args...)}
+}
+
 // tokenizerFile mirrors the parts of tokenizer.json that matter; sections are kept raw so that
 // each can be validated with an error naming its field.
 type tokenizerFile struct {
@@ -97,7 +111,7 @@ func checkNormalizer(raw json.RawMessage) error {
 	if n.Type == "Sequence" && len(n.Normalizers) == 0 {
 		return nil
 	}
-	return fmt.Errorf("normalizer: type %q not supported (Llama 3 tokenizers have none)", n.Type)
+	return unsupportedf("normalizer: type %q not supported (Llama 3 tokenizers have none)", n.Type)
 }
 
 func checkPreTokenizer(raw json.RawMessage) error {
@@ -112,7 +126,7 @@ func checkPreTokenizer(raw json.RawMessage) error {
 		return err
 	}
 	if p.Type != "Sequence" {
-		return fmt.Errorf("pre_tokenizer.type: %q not supported (want Sequence of Split + ByteLevel as in Llama 3)", p.Type)
+		return unsupportedf("pre_tokenizer.type: %q not supported (want Sequence of Split + ByteLevel as in Llama 3)", p.Type)
 	}
 	if len(p.Pretokenizers) != 2 {
 		return fmt.Errorf("pre_tokenizer.pretokenizers: %d entries, want 2 (Split, ByteLevel)", len(p.Pretokenizers))
@@ -131,15 +145,15 @@ func checkPreTokenizer(raw json.RawMessage) error {
 	}
 	switch {
 	case split.Type != "Split":
-		return fmt.Errorf("pre_tokenizer.pretokenizers[0].type: %q not supported (want Split)", split.Type)
+		return unsupportedf("pre_tokenizer.pretokenizers[0].type: %q not supported (want Split)", split.Type)
 	case split.Pattern.Regex == nil:
 		return errors.New("pre_tokenizer.pretokenizers[0].pattern.Regex: missing")
 	case *split.Pattern.Regex != Llama3Pattern:
-		return fmt.Errorf("pre_tokenizer.pretokenizers[0].pattern.Regex: %q is not the Llama 3 pattern (only that one is implemented)", *split.Pattern.Regex)
+		return unsupportedf("pre_tokenizer.pretokenizers[0].pattern.Regex: %q is not the Llama 3 pattern (only that one is implemented)", *split.Pattern.Regex)
 	case split.Behavior != "Isolated":
-		return fmt.Errorf("pre_tokenizer.pretokenizers[0].behavior: %q not supported (want Isolated)", split.Behavior)
+		return unsupportedf("pre_tokenizer.pretokenizers[0].behavior: %q not supported (want Isolated)", split.Behavior)
 	case split.Invert:
-		return errors.New("pre_tokenizer.pretokenizers[0].invert: true not supported")
+		return unsupportedf("pre_tokenizer.pretokenizers[0].invert: true not supported")
 	}
 	var bl struct {
 		Type           string `json:"type"`
@@ -151,11 +165,11 @@ func checkPreTokenizer(raw json.RawMessage) error {
 	}
 	switch {
 	case bl.Type != "ByteLevel":
-		return fmt.Errorf("pre_tokenizer.pretokenizers[1].type: %q not supported (want ByteLevel)", bl.Type)
+		return unsupportedf("pre_tokenizer.pretokenizers[1].type: %q not supported (want ByteLevel)", bl.Type)
 	case bl.AddPrefixSpace:
-		return errors.New("pre_tokenizer.pretokenizers[1].add_prefix_space: true not supported")
+		return unsupportedf("pre_tokenizer.pretokenizers[1].add_prefix_space: true not supported")
 	case bl.UseRegex:
-		return errors.New("pre_tokenizer.pretokenizers[1].use_regex: true not supported (GPT-2 regex)")
+		return unsupportedf("pre_tokenizer.pretokenizers[1].use_regex: true not supported (GPT-2 regex)")
 	}
 	return nil
 }
@@ -169,7 +183,7 @@ func checkDecoder(raw json.RawMessage) error {
 		return err
 	}
 	if d.Type != "ByteLevel" {
-		return fmt.Errorf("decoder.type: %q not supported (want ByteLevel)", d.Type)
+		return unsupportedf("decoder.type: %q not supported (want ByteLevel)", d.Type)
 	}
 	return nil
 }
@@ -183,17 +197,17 @@ func (t *Tokenizer) loadModel(mp *modelJSON) error {
 	case m.Type == nil:
 		return errors.New("model.type: missing (want BPE)")
 	case *m.Type != "BPE":
-		return fmt.Errorf("model.type: %q not supported (want BPE)", *m.Type)
+		return unsupportedf("model.type: %q not supported (want BPE)", *m.Type)
 	case m.Vocab == nil:
 		return errors.New("model.vocab: missing")
 	case m.ByteFallback:
-		return errors.New("model.byte_fallback: true not supported (Llama 3 BPE is byte-level)")
+		return unsupportedf("model.byte_fallback: true not supported (Llama 3 BPE is byte-level)")
 	case m.Dropout != nil && *m.Dropout != 0:
-		return fmt.Errorf("model.dropout: %v not supported", *m.Dropout)
+		return unsupportedf("model.dropout: %v not supported", *m.Dropout)
 	case m.ContinuingSubwordPrefix != nil && *m.ContinuingSubwordPrefix != "":
-		return errors.New("model.continuing_subword_prefix: not supported")
+		return unsupportedf("model.continuing_subword_prefix: not supported")
 	case m.EndOfWordSuffix != nil && *m.EndOfWordSuffix != "":
-		return errors.New("model.end_of_word_suffix: not supported")
+		return unsupportedf("model.end_of_word_suffix: not supported")
 	}
 	size := 0
 	for tok, id := range m.Vocab {
@@ -381,7 +395,7 @@ func (t *Tokenizer) loadProcessor(field string, raw json.RawMessage) error {
 		return nil
 	case "TemplateProcessing":
 	default:
-		return fmt.Errorf("%s.type: %q not supported (want ByteLevel or TemplateProcessing)", field, p.Type)
+		return unsupportedf("%s.type: %q not supported (want ByteLevel or TemplateProcessing)", field, p.Type)
 	}
 	t.prefix, t.suffix = nil, nil
 	seenSeq := false
@@ -393,7 +407,7 @@ func (t *Tokenizer) loadProcessor(field string, raw json.RawMessage) error {
 			switch kind {
 			case "Sequence":
 				if v.ID != "A" || seenSeq {
-					return fmt.Errorf("%s.single[%d]: Sequence %q not supported", field, i, v.ID)
+					return unsupportedf("%s.single[%d]: Sequence %q not supported", field, i, v.ID)
 				}
 				seenSeq = true
 			case "SpecialToken":

@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -178,6 +179,9 @@ func TestMalformedTokenizerJSON(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), "\n") {
 				t.Errorf("error spans lines: %q", err)
+			}
+			if want := strings.Contains(err.Error(), "not supported") || strings.Contains(err.Error(), "not the Llama 3 pattern"); errors.Is(err, ErrUnsupported) != want {
+				t.Errorf("errors.Is(err, ErrUnsupported) = %v for %q", !want, err)
 			}
 		})
 	}
