@@ -90,6 +90,7 @@ func (t *Tokenizer) idOrMinus(s string) int {
 func (t *Tokenizer) CleanUpTokenizationSpaces() bool { return t.cleanup }
 
 // SetCleanUpTokenizationSpaces overrides it (transformers' decode(..., clean_up_tokenization_spaces=)).
+// Call it before sharing the Tokenizer between goroutines.
 func (t *Tokenizer) SetCleanUpTokenizationSpaces(on bool) { t.cleanup = on }
 
 // Encode tokenizes text like HF tokenizers' encode(text, add_special_tokens): added tokens are
