@@ -20,7 +20,9 @@ func TestKVCacheMatchesRecompute(t *testing.T) {
 		tol     float64
 	}{
 		{"float32", func(t *testing.T) string { return testmodel.Build(t, "ct2go", "float32") }, ComputeFloat32, 1e-5},
-		{"int8", func(t *testing.T) string { return testfix.Path(t, "golden", "ct2go", "int8_float16") }, ComputeInt8, 1e-5},
+		// int8 is exact: linears are integer GEMMs, and attention runs the same
+		// per-(token, KV head) code whatever the chunking, so logits must not move.
+		{"int8", func(t *testing.T) string { return testfix.Path(t, "golden", "ct2go", "int8_float16") }, ComputeInt8, 0},
 	}
 	ids := refLogits(t, "transformers")[3].ids // 40 tokens
 	for _, tc := range cases {
@@ -50,7 +52,7 @@ func TestKVCacheMatchesRecompute(t *testing.T) {
 			for i := range full {
 				d := maxAbs(got[i], full[i])
 				if d > tc.tol {
-					t.Errorf("position %d: max|Δ| %.3g > %.0e", i, d, tc.tol)
+					t.Errorf("position %d: max|Δ| %.3g > %.1g", i, d, tc.tol)
 				}
 				worst = max(worst, d)
 			}
@@ -63,7 +65,7 @@ func TestKVCacheMatchesRecompute(t *testing.T) {
 				t.Fatal(err)
 			}
 			if d := maxAbs(last[0], full[len(full)-1]); d > tc.tol {
-				t.Errorf("after Reset the last position differs by %.3g > %.0e", d, tc.tol)
+				t.Errorf("after Reset the last position differs by %.3g > %.1g", d, tc.tol)
 			}
 		})
 	}
