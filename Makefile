@@ -5,7 +5,7 @@ FIXTURES ?= ../shared/fixtures
 BIN      := bin/ct2go
 OUT      := out
 
-.PHONY: all build demo test vet fmt-check clean bench-convert
+.PHONY: all build demo test vet fmt-check clean bench-convert bench-tokenizer
 
 all: build
 
@@ -35,6 +35,10 @@ fmt-check:
 # Opt-in, long (~10 min, ~34 GB of disk): full-size synthetic 11B-Vision and 8B conversions, cold and warm.
 bench-convert: build
 	bash scripts/bench-convert.sh
+
+# Opt-in: Go tokenizer vs HF tokenizers (Rust, npm) vs transformers.js on the same text; needs node + npm.
+bench-tokenizer:
+	bash scripts/bench-tokenizer/run.sh
 
 clean:
 	rm -rf bin $(OUT)

@@ -455,3 +455,50 @@ func TestBenchCommand(t *testing.T) {
 		t.Errorf("bench result %+v", b)
 	}
 }
+
+func TestTokenizeCommands(t *testing.T) {
+	dir := testfix.Path(t, "tiny-mllama")
+	r := ct2go(t, nil, "tokenize", "--model", dir, "--json", "Hello, world!")
+	var res struct {
+		IDs    []int    `json:"ids"`
+		Tokens []string `json:"tokens"`
+	}
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &res) != nil {
+		t.Fatalf("tokenize: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if fmt.Sprint(res.IDs) != "[128000 9906 11 1917 0]" || res.Tokens[3] != "Ġworld" {
+		t.Errorf("tokenize Hello, world! = %v %q", res.IDs, res.Tokens)
+	}
+	// stdin is taken verbatim: the trailing newline is a token.
+	cmd := exec.Command(binPath, "tokenize", "--model", dir, "--json", "--no-special", "-")
+	cmd.Stdin = strings.NewReader("Hi\n")
+	out, err := cmd.Output()
+	if err != nil || json.Unmarshal(out, &res) != nil || len(res.IDs) != 2 || res.Tokens[1] != "Ċ" {
+		t.Errorf("tokenize from stdin: %v %s", err, out)
+	}
+	r = ct2go(t, nil, "detokenize", "--model", dir, "128000", "9906,11", "1917", "0")
+	if r.code != 0 || r.stdout != "<|begin_of_text|>Hello, world!\n" {
+		t.Errorf("detokenize: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	r = ct2go(t, nil, "detokenize", "--model", dir, "--skip-special", "128000", "9906")
+	if r.stdout != "Hello\n" {
+		t.Errorf("detokenize --skip-special: %q", r.stdout)
+	}
+	if r = ct2go(t, nil, "detokenize", "--model", dir, "999999"); r.code == 0 {
+		t.Error("detokenize of an id outside the vocabulary succeeded")
+	}
+	cmd = exec.Command(binPath, "tokenize", "--model", dir, "--chat", "--json", "-")
+	cmd.Stdin = strings.NewReader(`{"messages":[{"role":"user","content":"Hi"}],"add_generation_prompt":true,"date_string":"26 Nov 2026"}`)
+	out, err = cmd.Output()
+	var chat struct {
+		Text string `json:"text"`
+		IDs  []int  `json:"ids"`
+	}
+	if err != nil || json.Unmarshal(out, &chat) != nil {
+		t.Fatalf("tokenize --chat: %v %s", err, out)
+	}
+	if !strings.HasPrefix(chat.Text, "<|begin_of_text|><|start_header_id|>system") || !strings.HasSuffix(chat.Text, "<|start_header_id|>assistant<|end_header_id|>\n\n") ||
+		!strings.Contains(chat.Text, "Today Date: 26 Nov 2026") || chat.IDs[0] != 128000 || chat.IDs[1] != 128006 {
+		t.Errorf("chat render: %q %v", chat.Text, chat.IDs[:2])
+	}
+}

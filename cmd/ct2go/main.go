@@ -64,6 +64,8 @@ func newApp() *cli.App {
 			verifyCommand(),
 			runCommand(),
 			benchCommand(),
+			tokenizeCommand(),
+			detokenizeCommand(),
 		},
 		// Errors are printed once, by run, with a proper exit code.
 		ExitErrHandler: func(*cli.Context, error) {},
