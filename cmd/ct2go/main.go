@@ -17,6 +17,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ct2go/ct2go/convert"
+	"github.com/ct2go/ct2go/runtime"
+	"github.com/ct2go/ct2go/tokenizer"
 )
 
 // Exit codes (shared/docs/design.md §4).
@@ -107,7 +109,7 @@ func exitCode(ctx context.Context, err error) int {
 		return exitUsage
 	case errors.Is(err, convert.ErrOutputExists):
 		return exitExists
-	case errors.Is(err, convert.ErrUnsupported):
+	case errors.Is(err, convert.ErrUnsupported), errors.Is(err, runtime.ErrUnsupported), errors.Is(err, tokenizer.ErrUnsupported):
 		return exitUnsupported
 	case errors.As(err, &ce):
 		return ce.ExitCode()
