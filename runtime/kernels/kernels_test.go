@@ -362,6 +362,8 @@ func TestQuantizeRowInt8(t *testing.T) {
 		{"neg-zero", []float32{float32(math.Copysign(0, -1))}, []int8{0}, 1},
 		{"amax-negative", []float32{-4, 2, 1}, []int8{-127, 64, 32}, 31.75}, // 63.5 -> 64, 31.75 -> 32
 		{"empty", nil, []int8{}, 1},
+		// 127/1e-45 overflows float32: the scale is clamped and the tiny row becomes zeros.
+		{"subnormal-amax", []float32{1e-45, -1e-45, 0}, []int8{0, 0, 0}, math.MaxFloat32},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -643,6 +645,11 @@ func TestQuantDequantISAs(t *testing.T) {
 		tail[n-1] = -1000
 		rows = append(rows, row{fmt.Sprintf("amax-in-tail/%d", n), tail})
 		rows = append(rows, row{fmt.Sprintf("zeros/%d", n), make([]float32, n)})
+		tiny := make([]float32, n)
+		for i := range tiny {
+			tiny[i] = float32(r.IntN(5)-2) * 1e-45 // subnormal amax: clamped scale
+		}
+		rows = append(rows, row{fmt.Sprintf("tiny/%d", n), tiny})
 	}
 	forEachISA(t, func(t *testing.T, l ISA) {
 		for _, rw := range rows {
@@ -650,7 +657,7 @@ func TestQuantDequantISAs(t *testing.T) {
 			want := make([]int8, n)
 			wantScale := float32(1)
 			if a := amaxF32Generic(rw.src); a != 0 {
-				wantScale = 127 / a
+				wantScale = min(127/a, math.MaxFloat32)
 			}
 			quantF32Generic(want, rw.src, wantScale)
 			got := make([]int8, n+1)

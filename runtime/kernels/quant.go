@@ -14,7 +14,10 @@ import (
 //
 // and returns scale. dst must hold len(src) values. |src[i]*scale| <= 127 up to one float32
 // rounding, which still rounds to 127, so the result never leaves [-127, 127] for finite
-// input. NaN or Inf input gives unspecified values (CT2 does not define it either).
+// input. The one deviation from CT2: a row whose amax is below 127/MaxFloat32 (~3.7e-37)
+// gets scale = MaxFloat32 instead of +Inf (and quantizes to zeros instead of garbage).
+// NaN or Inf input gives unspecified values, which may differ between ISA levels (CT2 does
+// not define them either).
 // Dequantize with DequantRowInt32.
 func QuantizeRowInt8(dst []int8, src []float32) float32 {
 	if len(dst) < len(src) {
@@ -24,6 +27,11 @@ func QuantizeRowInt8(dst []int8, src []float32) float32 {
 	scale := float32(1)
 	if amax != 0 {
 		scale = 127 / amax
+		if scale > math.MaxFloat32 {
+			// amax below 127/MaxFloat32 (~3.7e-37): 127/amax overflows to +Inf and CT2 would
+			// turn the row into Inf/NaN garbage; the largest finite scale maps it to zeros.
+			scale = math.MaxFloat32
+		}
 	}
 	impl.quantF32(dst[:len(src)], src, scale)
 	return scale
