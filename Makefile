@@ -5,7 +5,7 @@ FIXTURES ?= ../shared/fixtures
 BIN      := bin/ct2go
 OUT      := out
 
-.PHONY: all build demo test vet fmt-check clean bench-convert bench-tokenizer
+.PHONY: all build demo test vet fmt-check clean bench-convert bench-tokenizer fuzz
 
 all: build
 
@@ -35,6 +35,12 @@ fmt-check:
 # Opt-in, long (~10 min, ~34 GB of disk): full-size synthetic 11B-Vision and 8B conversions, cold and warm.
 bench-convert: build
 	bash scripts/bench-convert.sh
+
+# Every fuzz target for FUZZTIME each (default 5m), e.g. make fuzz FUZZTIME=30s.
+# `make test` already runs each target's seed corpus.
+FUZZTIME ?= 5m
+fuzz:
+	FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
 
 # Opt-in: Go tokenizer vs HF tokenizers (Rust, npm) vs transformers.js on the same text; needs node + npm.
 bench-tokenizer:

@@ -3,8 +3,10 @@ package convert
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -87,7 +89,7 @@ func Convert(ctx context.Context, dir, outDir string, opt Options) (*Summary, er
 		if err := writeFile(filepath.Join(tmp, "vocabulary.json"), vocab); err != nil {
 			return err
 		}
-		if err := writeModel(ctx, filepath.Join(tmp, "model.bin"), plan, opt, sum); err != nil {
+		if err := writeModel(ctx, filepath.Join(tmp, "model.bin"), filepath.Join(outDir, "model.bin"), plan, opt, sum); err != nil {
 			return err
 		}
 		cfg, err := ct2.ConfigJSON(plan.Config)
@@ -161,11 +163,12 @@ type job struct {
 
 const chunkElems = 1 << 20 // 4 MiB of float32 scratch per chunk
 
-// writeModel streams every variable of the plan into model.bin.
-func writeModel(ctx context.Context, path string, plan *Plan, opt Options, sum *Summary) (err error) {
+// writeModel streams every variable of the plan into path (inside the
+// temporary output); errors name display, the model.bin the user asked for.
+func writeModel(ctx context.Context, path, display string, plan *Plan, opt Options, sum *Summary) (err error) {
 	f, err := os.Create(path)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", display, bare(err))
 	}
 	defer func() {
 		if cerr := f.Close(); err == nil && cerr != nil {
@@ -174,7 +177,7 @@ func writeModel(ctx context.Context, path string, plan *Plan, opt Options, sum *
 	}()
 	w, err := ct2.NewWriter(f, specName, specRevision, len(plan.Vars))
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w", display, bare(err))
 	}
 	threads := opt.Threads
 	if threads <= 0 {
@@ -193,11 +196,11 @@ func writeModel(ctx context.Context, path string, plan *Plan, opt Options, sum *
 		}
 		if opt.BeforeVariable != nil {
 			if err := opt.BeforeVariable(v.Name); err != nil {
-				return fmt.Errorf("%s: %w", path, err)
+				return fmt.Errorf("%s: %w", display, bare(err))
 			}
 		}
 		if err := w.Begin(v.Name, v.Shape, v.DType); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+			return fmt.Errorf("%s: %w", display, bare(err))
 		}
 		switch v.Kind {
 		case kindScalar:
@@ -223,24 +226,35 @@ func writeModel(ctx context.Context, path string, plan *Plan, opt Options, sum *
 			sum.InputBytes += srcBytes(v)
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %s: %w", path, v.Name, err)
+			return fmt.Errorf("%s: %s: %w", display, v.Name, bare(err))
 		}
 	}
 	if err := w.Close(plan.Aliases); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w", display, bare(err))
 	}
 	return f.Sync()
 }
 
+// srcNames names v's source tensors with their shards.
 func srcNames(v *Var) string {
 	s := ""
 	for i, r := range v.srcs {
 		if i > 0 {
 			s += ", "
 		}
-		s += r.T.Name
+		s += r.T.Name + " in " + filepath.Base(r.T.File.Path)
 	}
 	return s
+}
+
+// bare drops the path an *fs.PathError carries (the temporary file's), so
+// messages name the file once, as the user knows it.
+func bare(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
 }
 
 func srcBytes(v *Var) int64 {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -40,6 +41,9 @@ func runConvert(c *cli.Context) error {
 		return usagef("convert takes no arguments (got %q): use --model and --output_dir", c.Args().First())
 	}
 	q := c.String("quantization")
+	if !slices.Contains(convert.Quantizations, q) {
+		return usagef("--quantization %q: choose one of %s", q, strings.Join(convert.Quantizations, ", "))
+	}
 	quiet, asJSON := c.Bool("quiet"), c.Bool("json")
 	model, err := modelDir(c, c.String("model"), quiet || asJSON)
 	if err != nil {

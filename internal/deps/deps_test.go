@@ -17,7 +17,7 @@ const module = "github.com/ct2go/ct2go/"
 var allowed = map[string][]string{
 	"format/":          {"format/"},
 	"quantize":         {},
-	"tokenizer":        {"tokenizer/"},
+	"tokenizer":        {"tokenizer/", "format/hf"},
 	"runtime":          {"format/", "runtime/"},
 	"verify":           {"verify/", "runtime", "format/", "tokenizer"},
 	"convert/hub":      {},
