@@ -180,7 +180,7 @@ func gemvF32AVX2(dst []float32, w []float32, rows, cols, ldW int, x []float32) {
 
 func gemmF32AVX2(dst []float32, ldDst int, w []float32, rows, cols int, x []float32, n int) {
 	if n >= tileMinToks && rows >= tileMinRowsF32 {
-		gemmF32AVX2Tiled(dst, ldDst, w, rows, cols, x, n)
+		gemmF32AVX2Tiled(dst, ldDst, w, rows, cols, x, n, nil)
 		return
 	}
 	rb := gemmRowBlock(cols * 4)
@@ -196,23 +196,30 @@ func gemmF32AVX2(dst []float32, ldDst int, w []float32, rows, cols int, x []floa
 // gemmF32AVX2Tiled packs 32-token blocks (superblocks of packBudget bytes) like the AVX-512
 // path and runs the 2-row x 32-token FMA tile over them; results go through a small tile
 // buffer because AVX2 has no scatter.
-func gemmF32AVX2Tiled(dst []float32, ldDst int, w []float32, rows, cols int, x []float32, n int) {
+func gemmF32AVX2Tiled(dst []float32, ldDst int, w []float32, rows, cols int, x []float32, n int, pre []byte) {
 	blk := tileToks * cols * 4
 	nbAll := (n + tileToks - 1) / tileToks
 	superBlocks := min(max(1, packBudget/blk), nbAll)
 	sc := gemmPool.Get().(*gemmScratch)
-	if cap(sc.xp) < superBlocks*blk {
-		sc.xp = make([]byte, superBlocks*blk)
+	var xp, xb []byte
+	if pre == nil {
+		if cap(sc.xp) < superBlocks*blk {
+			sc.xp = make([]byte, superBlocks*blk)
+		}
+		xp = sc.xp[:superBlocks*blk]
+		xb = unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), 4*len(x))
 	}
-	xp := sc.xp[:superBlocks*blk]
-	xb := unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), 4*len(x))
 	var out [64]float32
 	for s0 := 0; s0 < n; s0 += superBlocks * tileToks {
 		ns := min(superBlocks*tileToks, n-s0)
 		nb := (ns + tileToks - 1) / tileToks
-		for b := 0; b < nb; b++ {
-			t0 := s0 + b*tileToks
-			packTokens(xp[b*blk:], xb[4*t0*cols:], 4*cols, cols, min(tileToks, n-t0), 0)
+		if pre != nil {
+			xp = pre[s0/tileToks*blk:]
+		} else {
+			for b := 0; b < nb; b++ {
+				t0 := s0 + b*tileToks
+				packTokens(xp[b*blk:], xb[4*t0*cols:], 4*cols, cols, min(tileToks, n-t0), 0)
+			}
 		}
 		for r0 := 0; r0 < rows; r0 += 2 {
 			nr := min(2, rows-r0)

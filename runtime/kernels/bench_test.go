@@ -422,3 +422,34 @@ func BenchmarkPrefill8B(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkGemmF32Blocks multiplies 128 tokens by a 1024x4096 float32 matrix in 8-row
+// blocks (the runtime widens float16/bfloat16 weights 8 rows at a time): GemmF32Stride per
+// block against one PackedF32 shared by the blocks.
+func BenchmarkGemmF32Blocks(b *testing.B) {
+	const rows, cols, n, blk = 1024, 4096, 128, 8
+	r := rand.New(rand.NewPCG(12, 12))
+	w, x := randF32(r, rows*cols), randF32(r, n*cols)
+	dst := make([]float32, n*rows)
+	var pf PackedF32
+	for _, mode := range []string{"Stride", "Packed"} {
+		b.Run(mode, func(b *testing.B) {
+			cpu0 := processCPUTime()
+			for i := 0; i < b.N; i++ {
+				if mode == "Packed" {
+					pf.Pack(x, n, cols)
+				}
+				for r0 := 0; r0 < rows; r0 += blk {
+					if mode == "Packed" {
+						GemmF32Packed(dst[r0:], rows, w[r0*cols:(r0+blk)*cols], blk, &pf)
+					} else {
+						GemmF32Stride(dst[r0:], rows, w[r0*cols:(r0+blk)*cols], blk, cols, x, n)
+					}
+				}
+			}
+			if cpu := (processCPUTime() - cpu0).Seconds(); cpu > 0 {
+				b.ReportMetric(float64(rows)*cols*n*float64(b.N)/cpu/1e9, "GMAC/cpu-s")
+			}
+		})
+	}
+}

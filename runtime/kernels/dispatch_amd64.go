@@ -2,7 +2,11 @@
 
 package kernels
 
-import "golang.org/x/sys/cpu"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
 
 // hasAVX2 and hasAVX512 gate the assembly levels. The AVX-512 level also uses every AVX2
 // kernel it does not override, so it requires the AVX2 set too.
@@ -81,5 +85,38 @@ func gemmPackedArch(dst []int32, ldDst int, w []int8, rows int, p *PackedInt8, c
 		return false
 	}
 	gemmInt8PackedAVX512(dst, ldDst, w, rows, p, comp)
+	return true
+}
+
+// packArchF32 packs p for the float32 tile paths (every assembly level has one) when n is
+// large enough for them; p.nTile stays 0 otherwise.
+func packArchF32(p *PackedF32) {
+	if cur == Generic || p.n < tileMinToks {
+		return
+	}
+	blk := tileToks * p.cols * 4
+	nb := (p.n + tileToks - 1) / tileToks
+	if cap(p.buf) < nb*blk {
+		p.buf = make([]byte, nb*blk)
+	}
+	p.buf = p.buf[:nb*blk]
+	xb := unsafe.Slice((*byte)(unsafe.Pointer(&p.x[0])), 4*len(p.x))
+	for b := 0; b < nb; b++ {
+		t0 := b * tileToks
+		packTokens(p.buf[b*blk:], xb[4*t0*p.cols:], 4*p.cols, p.cols, min(tileToks, p.n-t0), 0)
+	}
+	p.nTile = p.n
+}
+
+// gemmPackedArchF32 runs the packed float32 product if p carries a layout.
+func gemmPackedArchF32(dst []float32, ldDst int, w []float32, rows int, p *PackedF32) bool {
+	if p.nTile == 0 {
+		return false
+	}
+	if cur == AVX512 && scatterOK(ldDst) {
+		gemmF32Tiled512(dst, ldDst, w, rows, p.cols, p.x, p.n, p.buf)
+	} else {
+		gemmF32AVX2Tiled(dst, ldDst, w, rows, p.cols, p.x, p.n, p.buf)
+	}
 	return true
 }

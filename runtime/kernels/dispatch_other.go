@@ -7,3 +7,7 @@ func addArchSets() {}
 func packArch(*PackedInt8) {}
 
 func gemmPackedArch([]int32, int, []int8, int, *PackedInt8, []int32) bool { return false }
+
+func packArchF32(*PackedF32) {}
+
+func gemmPackedArchF32([]float32, int, []float32, int, *PackedF32) bool { return false }

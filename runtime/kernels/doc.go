@@ -47,8 +47,9 @@
 // 8 keeps every goroutine on the full-width tiles. GemmInt8 picks its strategy by shape: a
 // 32-token x 8-row VNNI tile for n >= 16 and rows >= 48 (it packs the tokens on every call,
 // which a PackedInt8 avoids, and then has no row minimum), otherwise row-blocked GEMVs.
-// GemmF32 likewise tiles from n >= 16 and rows >= 16; give it whole row ranges rather than
-// a few rows at a time.
+// GemmF32 likewise tiles from n >= 16 and rows >= 16; to run it on a few rows at a time
+// (e.g. float16 weights widened block by block) pack the tokens once with PackedF32 and
+// call GemmF32Packed per block, which has no row minimum.
 //
 // Concurrency: kernels keep no state and allocate nothing, so callers may run them from
 // many goroutines on disjoint destination slices (e.g. splitting rows). Only SetISA mutates

@@ -270,6 +270,12 @@ func gemmF32AVX512(dst []float32, ldDst int, w []float32, rows, cols int, x []fl
 		gemmF32AVX2(dst, ldDst, w, rows, cols, x, n)
 		return
 	}
+	gemmF32Tiled512(dst, ldDst, w, rows, cols, x, n, nil)
+}
+
+// gemmF32Tiled512 runs the 8x32 tile over tokens [0, n); pre, if not nil, holds them packed
+// (PackedF32), otherwise each superblock is packed into pooled scratch.
+func gemmF32Tiled512(dst []float32, ldDst int, w []float32, rows, cols int, x []float32, n int, pre []byte) {
 	var idx [16]int32
 	for t := range idx {
 		idx[t] = int32(t * ldDst)
@@ -278,17 +284,24 @@ func gemmF32AVX512(dst []float32, ldDst int, w []float32, rows, cols int, x []fl
 	nbAll := (n + tileToks - 1) / tileToks
 	superBlocks := min(max(1, packBudget/blk), nbAll)
 	sc := gemmPool.Get().(*gemmScratch)
-	if cap(sc.xp) < superBlocks*blk {
-		sc.xp = make([]byte, superBlocks*blk)
+	var xp, xb []byte
+	if pre == nil {
+		if cap(sc.xp) < superBlocks*blk {
+			sc.xp = make([]byte, superBlocks*blk)
+		}
+		xp = sc.xp[:superBlocks*blk]
+		xb = unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), 4*len(x))
 	}
-	xp := sc.xp[:superBlocks*blk]
-	xb := unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), 4*len(x))
 	for s0 := 0; s0 < n; s0 += superBlocks * tileToks {
 		ns := min(superBlocks*tileToks, n-s0)
 		nb := (ns + tileToks - 1) / tileToks
-		for b := 0; b < nb; b++ {
-			t0 := s0 + b*tileToks
-			packTokens(xp[b*blk:], xb[4*t0*cols:], 4*cols, cols, min(tileToks, n-t0), 0)
+		if pre != nil {
+			xp = pre[s0/tileToks*blk:]
+		} else {
+			for b := 0; b < nb; b++ {
+				t0 := s0 + b*tileToks
+				packTokens(xp[b*blk:], xb[4*t0*cols:], 4*cols, cols, min(tileToks, n-t0), 0)
+			}
 		}
 		for r0 := 0; r0 < rows; r0 += tileRows {
 			nr := min(tileRows, rows-r0)

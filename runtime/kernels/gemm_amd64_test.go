@@ -46,12 +46,19 @@ func testSuperblocks(t *testing.T) {
 			wf, xf := randF32(r, s.rows*s.cols), randF32(r, s.n*s.cols)
 			gf := make([]float32, s.n*s.rows)
 			GemmF32(gf, wf, s.rows, s.cols, xf, s.n)
+			var pf PackedF32
+			pf.Pack(xf, s.n, s.cols)
+			gpf := make([]float32, s.n*s.rows)
+			GemmF32Packed(gpf, s.rows, wf, s.rows, &pf)
 			for tk := 0; tk < s.n; tk++ {
 				for row := 0; row < s.rows; row++ {
 					wr, xt := wf[row*s.cols:(row+1)*s.cols], xf[tk*s.cols:(tk+1)*s.cols]
-					ref := dotF32Generic(wr, xt)
-					if d := math.Abs(float64(gf[tk*s.rows+row]) - float64(ref)); d > dotBound(wr, xt) {
+					ref, bound := dotF32Generic(wr, xt), dotBound(wr, xt)
+					if d := math.Abs(float64(gf[tk*s.rows+row]) - float64(ref)); d > bound {
 						t.Fatalf("%s GemmF32 t=%d r=%d: %g vs %g", name, tk, row, gf[tk*s.rows+row], ref)
+					}
+					if d := math.Abs(float64(gpf[tk*s.rows+row]) - float64(ref)); d > bound {
+						t.Fatalf("%s GemmF32Packed t=%d r=%d: %g vs %g", name, tk, row, gpf[tk*s.rows+row], ref)
 					}
 				}
 			}

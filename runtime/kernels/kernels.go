@@ -183,6 +183,52 @@ func gemmInt8Checked(name string, dst []int32, ldDst int, w []int8, rows, cols i
 	impl.gemmInt8(dst, ldDst, w[:rows*cols], rows, cols, x[:n*cols], n, comp)
 }
 
+// PackedF32 is PackedInt8 for float32 tokens x [n, cols]: pack once per linear call, then
+// run GemmF32Packed on any number of row blocks (e.g. the few rows the runtime widens from
+// float16/bfloat16 at a time) without repacking the tokens per block, which is what lets
+// small row blocks use the register-tiled GEMM. Same rules: it references x, Pack is not
+// concurrent-safe with other uses, GemmF32Packed calls are.
+type PackedF32 struct {
+	x       []float32
+	n, cols int
+	isa     ISA
+	nTile   int    // n if buf holds the tile layout, else 0
+	buf     []byte // packed 32-token blocks
+}
+
+// Pack prepares x [n, cols] (row-major float32) for the current ISA.
+func (p *PackedF32) Pack(x []float32, n, cols int) {
+	if n < 0 || cols < 0 || len(x) < n*cols {
+		panic(fmt.Sprintf("kernels.PackedF32.Pack: len(x)=%d for n=%d cols=%d", len(x), n, cols))
+	}
+	p.x, p.n, p.cols, p.isa, p.nTile = x[:n*cols], n, cols, cur, 0
+	p.buf = p.buf[:0]
+	if n > 0 && cols > 0 {
+		packArchF32(p)
+	}
+}
+
+// GemmF32Packed is GemmF32Stride on packed tokens: dst[t*ldDst+r] = sum_k w[r*cols+k] *
+// x[t*cols+k] for the n tokens and cols of p (w [rows, cols]). Same numerics as GemmF32; if
+// the ISA changed after Pack it falls back to the unpacked kernels.
+func GemmF32Packed(dst []float32, ldDst int, w []float32, rows int, p *PackedF32) {
+	n, cols := p.n, p.cols
+	checkGemm("GemmF32Packed", len(dst), ldDst, len(w), rows, cols, len(p.x), n)
+	if rows == 0 || n == 0 {
+		return
+	}
+	if cols == 0 {
+		for t := 0; t < n; t++ {
+			clear(dst[t*ldDst : t*ldDst+rows])
+		}
+		return
+	}
+	if p.isa == cur && gemmPackedArchF32(dst, ldDst, w[:rows*cols], rows, p) {
+		return
+	}
+	impl.gemmF32(dst, ldDst, w[:rows*cols], rows, cols, p.x, n)
+}
+
 // GemvF32 computes dst[r] = sum_k w[r*cols+k] * x[k] in float32 (w [rows, cols], x [cols]).
 func GemvF32(dst []float32, w []float32, rows, cols int, x []float32) {
 	checkMat("GemvF32", len(dst), len(w), rows, cols, len(x), 1)

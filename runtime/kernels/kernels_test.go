@@ -263,6 +263,14 @@ func TestFloatKernels(t *testing.T) {
 			GemmF32Stride(gm, ld, w, s.rows, s.cols, x, s.n)
 			gm2 := make([]float32, s.n*s.rows)
 			GemmF32(gm2, w, s.rows, s.cols, x, s.n)
+			// Packed tokens, run on 3-row blocks the way the runtime walks widened rows.
+			var pf PackedF32
+			pf.Pack(x, s.n, s.cols)
+			gp := make([]float32, s.n*s.rows)
+			for r0 := 0; r0 < s.rows; r0 += 3 {
+				r1 := min(r0+3, s.rows)
+				GemmF32Packed(gp[r0:], s.rows, w[r0*s.cols:r1*s.cols], r1-r0, &pf)
+			}
 			for tk := 0; tk < s.n; tk++ {
 				xt := x[tk*s.cols : (tk+1)*s.cols]
 				for row := 0; row < s.rows; row++ {
@@ -278,6 +286,7 @@ func TestFloatKernels(t *testing.T) {
 					}
 					check("GemmF32Stride", gm[tk*ld+row])
 					check("GemmF32", gm2[tk*s.rows+row])
+					check("GemmF32Packed", gp[tk*s.rows+row])
 				}
 				for _, v := range gm[tk*ld+s.rows : (tk+1)*ld] {
 					if v != 42 {
@@ -464,6 +473,7 @@ func TestNoAllocs(t *testing.T) {
 	h := make([]uint16, 100)
 	q := make([]int8, cols)
 	var pk PackedInt8
+	var pf PackedF32
 	forEachISA(t, func(t *testing.T, l ISA) {
 		cases := map[string]func(){
 			"DotInt8":         func() { DotInt8(w8[:cols], x8[:cols]) },
@@ -477,6 +487,7 @@ func TestNoAllocs(t *testing.T) {
 			"GemvF32Stride":   func() { GemvF32Stride(df, wf, cols, rows/2, cols/2, xf) },
 			"AxpyF32":         func() { AxpyF32(df, 0.5, xf[:cols]) },
 			"GemmF32":         func() { GemmF32(df, wf, rows, cols, xf, n) },
+			"PackedF32":       func() { pf.Pack(xf, n, cols); GemmF32Packed(df, rows, wf, rows, &pf) },
 			"F16ToF32":        func() { F16ToF32(df, h) },
 			"BF16ToF32":       func() { BF16ToF32(df, h) },
 			"QuantizeRowInt8": func() { QuantizeRowInt8(q, xf[:cols]) },
@@ -596,6 +607,34 @@ func TestAxpyF32(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestPackedF32ISASwitch: packed at one level, multiplied at another, within the float bound.
+func TestPackedF32ISASwitch(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	const R, C, N = 19, 72, 40
+	w, x := randF32(r, R*C), randF32(r, N*C)
+	prev := CurrentISA()
+	defer SetISA(prev)
+	for _, a := range ISAs() {
+		for _, b := range ISAs() {
+			SetISA(a)
+			var pf PackedF32
+			pf.Pack(x, N, C)
+			SetISA(b)
+			got := make([]float32, N*R)
+			GemmF32Packed(got, R, w, R, &pf)
+			for tk := 0; tk < N; tk++ {
+				for row := 0; row < R; row++ {
+					wr, xt := w[row*C:(row+1)*C], x[tk*C:(tk+1)*C]
+					ref := dotF32Generic(wr, xt)
+					if d := math.Abs(float64(got[tk*R+row]) - float64(ref)); d > dotBound(wr, xt) {
+						t.Fatalf("pack@%v gemm@%v t=%d r=%d: %g vs %g", a, b, tk, row, got[tk*R+row], ref)
+					}
+				}
+			}
+		}
+	}
 }
 
 // TestPackedInt8ISASwitch packs at one level and multiplies at another: the product must
