@@ -103,7 +103,7 @@ func TestGoldenKeyLayouts(t *testing.T) {
 	for name, l := range layouts {
 		t.Run(name, func(t *testing.T) {
 			dir := rewriteCheckpoint(t, l.rename, l.config)
-			for _, q := range []string{"int8_float16", "float32", "int16"} {
+			for _, q := range Quantizations {
 				out := filepath.Join(t.TempDir(), "out")
 				if _, err := Convert(context.Background(), dir, out, Options{Quantization: q}); err != nil {
 					t.Fatal(err)
@@ -180,11 +180,12 @@ func TestStripGolden(t *testing.T) {
 		t.Error("generation_config.json differs from golden")
 	}
 	for _, mode := range []string{"ct2go", "ct2-compat"} {
-		q := "int8_float16"
-		ct := filepath.Join(t.TempDir(), "ct2")
-		if _, err := Convert(context.Background(), out, ct, Options{Quantization: q, Compat: mode == "ct2-compat"}); err != nil {
-			t.Fatal(err)
+		for _, q := range Quantizations {
+			ct := filepath.Join(t.TempDir(), "ct2")
+			if _, err := Convert(context.Background(), out, ct, Options{Quantization: q, Compat: mode == "ct2-compat"}); err != nil {
+				t.Fatal(err)
+			}
+			compareGolden(t, ct, readManifest(t, mode, q))
 		}
-		compareGolden(t, ct, readManifest(t, mode, q))
 	}
 }

@@ -57,12 +57,11 @@ func (v *Var) readRows(dst []float32, r0, r1 int) rowStats {
 		if lo < hi {
 			n := (hi - lo) * cols
 			seg := dst[len(out) : len(out)+n]
-			bad, exactF16 := decode(seg, ref, (lo-base)*cols)
+			toF16 := v.load == ct2.Float16 && ref.T.DType != "F16"
+			bad, loss := decode(seg, ref, (lo-base)*cols, toF16)
 			st.nonFinite += bad
-			switch {
-			case v.load == ct2.Float16 && ref.T.DType != "F16" && !exactF16:
-				st.loss.Add(half.RoundF16(seg))
-			case v.load == ct2.BFloat16 && ref.T.DType != "BF16":
+			st.loss.Add(loss)
+			if v.load == ct2.BFloat16 && ref.T.DType != "BF16" {
 				half.RoundBF16(seg)
 			}
 			out = dst[:len(out)+n]
@@ -72,17 +71,16 @@ func (v *Var) readRows(dst []float32, r0, r1 int) rowStats {
 	return st
 }
 
-// decode converts len(dst) elements of ref's tensor starting at element off.
-// It returns how many are NaN or ±Inf and, for bf16 sources, whether every
-// value is one float16 holds exactly (then the float16 load cast is a no-op
-// and the per-element rounding pass is skipped).
-func decode(dst []float32, ref Ref, off int) (nonFinite int64, exactF16 bool) {
+// decode converts len(dst) elements of ref's tensor starting at element off
+// and returns how many are NaN or ±Inf. With toF16 the values are also
+// rounded to float16 (the load_as_float16 cast) and the losses counted.
+func decode(dst []float32, ref Ref, off int, toF16 bool) (nonFinite int64, loss half.F16Loss) {
 	b := ref.T.Bytes()
 	size := ref.T.ItemSize()
 	b = b[off*size : (off+len(dst))*size]
 	switch ref.T.DType {
 	case "BF16":
-		return decodeBF16(dst, u16s(b))
+		return decodeBF16(dst, u16s(b), toF16)
 	case "F16":
 		half.F16ToF32(dst, u16s(b))
 	case "F32":
@@ -100,26 +98,30 @@ func decode(dst []float32, ref Ref, off int) (nonFinite int64, exactF16 bool) {
 			bad++
 		}
 	}
-	return bad, false
+	if toF16 {
+		loss = half.RoundF16(dst)
+	}
+	return bad, loss
 }
 
-// decodeBF16 widens bf16 to float32 in one branch-free pass that also counts
-// NaN/Inf (biased exponent 255) and notes any value outside float16's normal
-// range (exponent outside 113..142, i.e. |x| < 2^-14 or ≥ 2^16, zeros
-// included to keep the test cheap): inside it a bf16 value is exact in float16.
-func decodeBF16(dst []float32, src []uint16) (nonFinite int64, exactF16 bool) {
+// decodeBF16 widens bf16 to float32 and counts NaN/Inf (biased exponent
+// 255). With toF16 it also applies the float16 load cast in the same pass: a
+// bf16 value with exponent 113..142 (2^-14 ≤ |x| < 2^16) is exact in
+// float16, so only the rare values outside that range (and zeros, exact
+// anyway) take the careful per-element path.
+func decodeBF16(dst []float32, src []uint16, toF16 bool) (nonFinite int64, loss half.F16Loss) {
 	src = src[:len(dst)]
 	var bad uint32
-	var outside int32
 	for i, h := range src {
 		u := uint32(h) << 16
 		dst[i] = math.Float32frombits(u)
 		e := u >> 23 & 0xff
 		bad += (e + 1) >> 8 // 1 only for e == 255
-		d := int32(e) - 113
-		outside |= d | (29 - d) // negative iff d < 0 or d > 29
+		if toF16 && e-113 > 142-113 {
+			loss.Add(half.RoundF16(dst[i : i+1]))
+		}
 	}
-	return int64(bad), outside >= 0
+	return int64(bad), loss
 }
 
 // u16s views little-endian 16-bit data as []uint16 without a copy when

@@ -68,8 +68,8 @@ for preset in $PRESETS; do
     out_bytes=$(du -cb "$out/model.bin" | tail -1 | cut -f1)
     cpu=$(echo "($T_USER + $T_SYS) / $T_WALL * 100" | bc -l)
     printf '%-5s read %6.1fs (%5.2f GB/s) | convert %6.1fs (%5.2f GB/s in, %5.2f GB/s out) | ratio %.2f | peak RSS %.2f GiB | CPU %3.0f%% (user %.1fs sys %.1fs)\n' \
-      "$mode" "$read_s" "$(echo "$in_bytes/$read_s/1e9" | bc -l)" "$T_WALL" "$(echo "$in_bytes/$T_WALL/1e9" | bc -l)" \
-      "$(echo "$out_bytes/$T_WALL/1e9" | bc -l)" "$(echo "$T_WALL/$read_s" | bc -l)" "$(echo "$T_RSS/1048576" | bc -l)" \
+      "$mode" "$read_s" "$(echo "$in_bytes/$read_s/1000000000" | bc -l)" "$T_WALL" "$(echo "$in_bytes/$T_WALL/1000000000" | bc -l)" \
+      "$(echo "$out_bytes/$T_WALL/1000000000" | bc -l)" "$(echo "$T_WALL/$read_s" | bc -l)" "$(echo "$T_RSS/1048576" | bc -l)" \
       "$cpu" "$T_USER" "$T_SYS"
     sha=$(sha256sum "$out/model.bin" | cut -d' ' -f1)
     if [ -n "${prev_sha:-}" ] && [ "$sha" != "$prev_sha" ]; then
