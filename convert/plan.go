@@ -2,7 +2,6 @@ package convert
 
 import (
 	"fmt"
-	"path/filepath"
 
 	"github.com/ct2go/ct2go/format/hf"
 	"github.com/ct2go/ct2go/format/safetensors"
@@ -122,5 +121,3 @@ var DefaultCopyFiles = []string{
 	"generation_config.json", "chat_template.json", "chat_template.jinja",
 	"LICENSE", "LICENSE.txt", "LICENSE.md", "NOTICE", "NOTICE.txt", "USE_POLICY.md",
 }
-
-func baseName(p string) string { return filepath.Base(p) }
