@@ -6,31 +6,14 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/ct2go/ct2go/internal/testfix"
 )
 
-// fixturesDir finds ../shared/fixtures next to the directory holding go.mod; tests fail (not
-// skip) when it is missing.
+// fixturesDir is ../shared/fixtures; tests fail (not skip) when it is missing.
 func fixturesDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	fx := filepath.Join(dir, "..", "shared", "fixtures")
-	if _, err := os.Stat(fx); err != nil {
-		t.Fatalf("fixtures missing: %v", err)
-	}
-	return fx
+	return testfix.Dir(t)
 }
 
 var (

@@ -23,6 +23,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/ct2go/ct2go/internal/testfix"
 )
 
 type fakeFile struct {
@@ -348,28 +350,10 @@ var (
 	fixtureErr   error
 )
 
-// fixtureDir is ../shared/fixtures/tiny-mllama relative to the directory holding go.mod.
+// fixtureDir is ../shared/fixtures/tiny-mllama; the test fails when it is missing.
 func fixtureDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	fx := filepath.Join(dir, "..", "shared", "fixtures", "tiny-mllama")
-	if fi, err := os.Stat(fx); err != nil || !fi.IsDir() {
-		t.Fatalf("fixture directory %s missing: %v", fx, err)
-	}
-	return fx
+	return testfix.Path(t, "tiny-mllama")
 }
 
 func fixture(t testing.TB) map[string][]byte {
