@@ -284,7 +284,6 @@ func streamTensor(ctx context.Context, w io.Writer, v *Var, threads int, progres
 	step := max(1, chunkElems/max(cols, 1))
 	var scales []float32
 	var int16Scale float32
-	var total rowStats
 	switch v.DType {
 	case ct2.Int8:
 		scales = make([]float32, rows)
@@ -341,15 +340,11 @@ func streamTensor(ctx context.Context, w io.Writer, v *Var, threads int, progres
 		}
 		return nil
 	})
-	total.add(st)
 	// Chunk releases keep whole pages only; the pages straddling chunk
 	// boundaries go now, so nothing per chunk stays resident.
 	v.release(0, rows)
-	if v.DType == ct2.Int16 {
-		// The amax pass counted the same values; report them once.
-		total = st
-	}
-	return total, scales, err
+	// For int16 these stats are the second pass's only: the amax pass read the same values.
+	return st, scales, err
 }
 
 // runChunks reads v's rows in chunks of step rows, decodes each chunk and
