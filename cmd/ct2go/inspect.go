@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -205,10 +204,6 @@ func scalarValue(dt ct2.DType, b []byte) any {
 func inspectHF(dir string, asJSON bool) error {
 	src, err := convert.Open(dir)
 	if err != nil {
-		var pe *convert.ProblemsError
-		if errors.As(err, &pe) || errors.Is(err, convert.ErrUnsupported) {
-			return err
-		}
 		return err
 	}
 	defer src.Close()
