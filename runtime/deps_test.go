@@ -18,6 +18,7 @@ func TestDependencies(t *testing.T) {
 		switch {
 		case p == "github.com/ct2go/ct2go/runtime",
 			p == "github.com/ct2go/ct2go/runtime/kernels",
+			p == "github.com/ct2go/ct2go/internal/pyjson",
 			strings.HasPrefix(p, "github.com/ct2go/ct2go/format/"),
 			strings.HasPrefix(p, "golang.org/x/sys/"),
 			p == "github.com/x448/float16":

@@ -31,35 +31,6 @@ type manifest struct {
 
 func sum(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
 
-func TestPyFloatRepr(t *testing.T) {
-	for _, c := range []struct {
-		f    float64
-		want string
-	}{
-		{1e-05, "1e-05"}, {1e-06, "1e-06"}, {1.5e-05, "1.5e-05"}, {0.0001, "0.0001"},
-		{500000.0, "500000.0"}, {1.0, "1.0"}, {0.0, "0.0"}, {-2.5, "-2.5"},
-		{1e16, "1e+16"}, {1.2345e16, "1.2345e+16"}, {123456789012345.6, "123456789012345.6"},
-		{0.1, "0.1"}, {1e-100, "1e-100"}, {3.0e22, "3e+22"},
-	} {
-		if got := PyFloatRepr(c.f); got != c.want {
-			t.Errorf("PyFloatRepr(%v) = %q, want %q", c.f, got, c.want)
-		}
-	}
-}
-
-func TestPyQuote(t *testing.T) {
-	for _, c := range []struct{ in, want string }{
-		{`a"b\c`, `"a\"b\\c"`}, {"Ġhello", `"\u0120hello"`}, {"<>&", `"<>&"`},
-		{"\n\t\x01\x7f", `"\n\t\u0001\u007f"`}, {"😀", `"\ud83d\ude00"`}, {"é", `"\u00e9"`},
-	} {
-		var b bytes.Buffer
-		PyQuote(&b, c.in)
-		if b.String() != c.want {
-			t.Errorf("PyQuote(%q) = %s, want %s", c.in, b.String(), c.want)
-		}
-	}
-}
-
 func TestPyJSONLayout(t *testing.T) {
 	got, err := PyJSON(map[string]any{"b": []any{1, "x"}, "a": map[string]any{}, "c": nil, "d": []string{}, "e": true})
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ct2go/ct2go/internal/pyjson"
 )
 
 // Globals that Jinja2 defines by default (range, dict, namespace); callers add
@@ -110,30 +112,30 @@ func callFilter(name string, v any, args []any, kw *Dict) (any, error) {
 		n, err := length(v)
 		return int64(n), err
 	case "tojson":
-		o := dumpOpts{itemSep: ", ", keySep: ": "}
+		o := pyjson.Options{ItemSep: ", ", KeySep: ": "}
 		if ind := argOr(args, kw, -1, "indent", nil); ind != nil {
 			switch x := ind.(type) {
 			case string:
-				o.indent = &x
+				o.Indent = &x
 			default:
 				n, ok := toIntNum(x)
 				if !ok {
 					return nil, fmt.Errorf("tojson: indent must be an int or str")
 				}
 				s := strings.Repeat(" ", int(max(n, 0)))
-				o.indent = &s
+				o.Indent = &s
 			}
-			o.itemSep = ","
+			o.ItemSep = ","
 		}
 		if sep := argOr(args, kw, -1, "separators", nil); sep != nil {
 			l, ok := asSeq(sep)
 			if !ok || len(l) != 2 {
 				return nil, errors.New("tojson: separators must be a pair of strings")
 			}
-			o.itemSep, o.keySep = toStr(l[0]), toStr(l[1])
+			o.ItemSep, o.KeySep = toStr(l[0]), toStr(l[1])
 		}
-		o.sortKeys = truthy(argOr(args, kw, -1, "sort_keys", false))
-		o.ensureASCII = truthy(argOr(args, kw, -1, "ensure_ascii", false))
+		o.SortKeys = truthy(argOr(args, kw, -1, "sort_keys", false))
+		o.EnsureASCII = truthy(argOr(args, kw, -1, "ensure_ascii", false))
 		return pyDumps(v, o)
 	case "join":
 		sep := toStr(argOr(args, kw, 0, "d", ""))
