@@ -12,6 +12,7 @@ import (
 
 	"github.com/ct2go/ct2go/format/ct2"
 	"github.com/ct2go/ct2go/format/hf"
+	"github.com/ct2go/ct2go/internal/fsutil"
 )
 
 // RopeFix are the llama3 RoPE values CTranslate2's converter leaves out.
@@ -22,7 +23,7 @@ type RopeFix struct {
 
 // RopeFixFromConfig reads them from a Hugging Face config.json (Llama or Mllama).
 func RopeFixFromConfig(path string) (RopeFix, error) {
-	raw, err := os.ReadFile(path)
+	raw, err := fsutil.ReadCapped(path, hf.MaxJSONSize)
 	if err != nil {
 		return RopeFix{}, err
 	}

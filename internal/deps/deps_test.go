@@ -50,12 +50,13 @@ var allowed = map[string]rule{
 	"runtime":                    {imports: []string{"format/ct2", "format/hf", "runtime/kernels", "internal/fsutil", float16, xsys}, tests: []string{"runtime/internal/testmodel"}},
 	"runtime/kernels":            {imports: []string{xsys}, tests: []string{float16}},
 	"runtime/internal/testmodel": {imports: []string{"format/ct2", "internal/testfix", float16}},
-	"tokenizer":                  {imports: []string{"tokenizer/jinja", "format/hf"}, tests: []string{"tokenizer/benchtext"}},
+	"tokenizer":                  {imports: []string{"tokenizer/jinja", "format/hf", "internal/fsutil"}, tests: []string{"tokenizer/benchtext"}},
 	"tokenizer/jinja":            {imports: []string{"internal/pyjson"}},
 	"tokenizer/benchtext":        {},
 	"verify":                     {imports: []string{"runtime", "format/...", "tokenizer", zstd}},
-	"verify/generate":            {imports: []string{"runtime", "format/hf", "tokenizer"}},
-	"internal/...":               {}, // shared helpers: standard library only
+	"verify/generate":            {imports: []string{"runtime", "format/hf", "tokenizer", "internal/fsutil"}},
+	"internal/...":               {},                        // shared helpers: standard library only ...
+	"internal/fsutil":            {imports: []string{xsys}}, // ... and mmap
 	"scripts/...":                {imports: []string{"tokenizer/...", "format/...", "runtime"}},
 }
 
