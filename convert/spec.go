@@ -78,12 +78,6 @@ func (p *Plan) InputBytes() int64 {
 	return n
 }
 
-// Quantization is the plan's weight type.
-func (p *Plan) Quantization() string { return p.quant.name }
-
-// Text is the text model the plan converts.
-func (p *Plan) Text() *TextModel { return p.text }
-
 // llamaVars lists the unquantized variables LlamaLoader sets
 // (converters/transformers.py:1698-1843, specs/*_spec.py): weights before
 // quantization (their dtype is set by plan()), gammas, biases and scalars.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"sort"
 	"strconv"
 	"unicode"
 	"unicode/utf8"
@@ -271,16 +270,6 @@ func (h *Header) Lookup(name string) (*Variable, bool) {
 		}
 	}
 	return nil, false
-}
-
-// Names returns the variable names in sorted order.
-func (h *Header) Names() []string {
-	names := make([]string, len(h.Variables))
-	for i := range h.Variables {
-		names[i] = h.Variables[i].Name
-	}
-	sort.Strings(names)
-	return names
 }
 
 // ReadHeaderFile opens path and parses its header.
