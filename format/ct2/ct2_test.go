@@ -4,30 +4,12 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/ct2go/ct2go/internal/testfix"
 )
-
-type manifest struct {
-	FilesSHA256 map[string]string `json:"files_sha256"`
-	ModelBin    struct {
-		BinaryVersion uint32 `json:"binary_version"`
-		Spec          string `json:"spec"`
-		Revision      uint32 `json:"revision"`
-		Variables     []struct {
-			Name   string `json:"name"`
-			DType  string `json:"dtype"`
-			Shape  []int  `json:"shape"`
-			NBytes int64  `json:"nbytes"`
-			SHA256 string `json:"sha256"`
-		} `json:"variables"`
-	} `json:"model_bin"`
-}
 
 func sum(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
 
@@ -47,14 +29,7 @@ func TestPyJSONLayout(t *testing.T) {
 // bytes must come back identical.
 func TestGoldenRoundTrip(t *testing.T) {
 	dir := testfix.Path(t, "golden", "ct2go", "int8_float16")
-	var m manifest
-	raw, err := os.ReadFile(filepath.Join(dir, "MANIFEST.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatal(err)
-	}
+	m := testfix.ReadManifest(t, "ct2go", "int8_float16")
 	mm, err := Map(filepath.Join(dir, "model.bin"))
 	if err != nil {
 		t.Fatal(err)

@@ -2,8 +2,6 @@ package ct2
 
 import (
 	"bytes"
-	"encoding/json"
-	"os"
 	"testing"
 
 	"github.com/ct2go/ct2go/internal/testfix"
@@ -37,14 +35,7 @@ func TestScalarEncode(t *testing.T) {
 func TestLlamaTableMatchesGolden(t *testing.T) {
 	t.Parallel()
 	for _, variant := range []string{"ct2-compat", "ct2go"} {
-		raw, err := os.ReadFile(testfix.Path(t, "golden", variant, "int8_float16", "MANIFEST.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m manifest
-		if err := json.Unmarshal(raw, &m); err != nil {
-			t.Fatal(err)
-		}
+		m := testfix.ReadManifest(t, variant, "int8_float16")
 		if m.ModelBin.Spec != DecoderSpecName || m.ModelBin.Revision != DecoderSpecRevision {
 			t.Errorf("%s: spec %s revision %d, want %s %d", variant, m.ModelBin.Spec, m.ModelBin.Revision, DecoderSpecName, DecoderSpecRevision)
 		}

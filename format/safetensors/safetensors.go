@@ -266,40 +266,38 @@ func explainJSON(err error) error {
 }
 
 // Release tells the kernel this process no longer needs the pages of
-// [off, off+n): resident memory drops, the page cache keeps them.
+// [off, off+n): resident memory drops, the page cache keeps them. Only whole
+// pages inside the range: a neighbouring tensor may still be in use.
 func (f *File) Release(off, n int64) {
-	if f.data == nil || n <= 0 {
-		return
+	if start, end, ok := f.pages(off, n, true); ok {
+		_ = unix.Madvise(f.data[start:end], unix.MADV_DONTNEED)
 	}
-	page := int64(os.Getpagesize())
-	start := off / page * page
-	end := off + n
-	if end > f.Size {
-		end = f.Size
-	}
-	// Only whole pages inside the range: a neighbouring tensor may still be in use.
-	if start < off {
-		start += page
-	}
-	end = end / page * page
-	if end <= start {
-		return
-	}
-	_ = unix.Madvise(f.data[start:end], unix.MADV_DONTNEED)
 }
 
 // WillNeed starts read-ahead for [off, off+n).
 func (f *File) WillNeed(off, n int64) {
+	if start, end, ok := f.pages(off, n, false); ok {
+		_ = unix.Madvise(f.data[start:end], unix.MADV_WILLNEED)
+	}
+}
+
+// pages is the page-aligned part of the mapping for [off, off+n), clipped to
+// the file: the pages wholly inside the range (inner), else from the page
+// holding off to the end of the range.
+func (f *File) pages(off, n int64, inner bool) (start, end int64, ok bool) {
 	if f.data == nil || n <= 0 {
-		return
+		return 0, 0, false
 	}
 	page := int64(os.Getpagesize())
-	start := off / page * page
-	end := off + n
-	if end > f.Size {
-		end = f.Size
+	start = off / page * page
+	end = min(off+n, f.Size)
+	if inner {
+		if start < off {
+			start += page
+		}
+		end = end / page * page
 	}
-	_ = unix.Madvise(f.data[start:end], unix.MADV_WILLNEED)
+	return start, end, end > start
 }
 
 // Close unmaps the file.

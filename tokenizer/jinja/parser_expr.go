@@ -372,18 +372,27 @@ func (p *parser) parseCall(fn expr) (*callExpr, error) {
 	return &callExpr{fn, args, kk, kv}, nil
 }
 
-func (p *parser) parseFilter(arg expr) (*filterExpr, error) {
+// parseDottedName parses a filter or test name, which may be dotted.
+func (p *parser) parseDottedName() (string, error) {
 	name, err := p.expectName()
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	for p.isOp(".") {
 		p.pos++
 		n, err := p.expectName()
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		name += "." + n
+	}
+	return name, nil
+}
+
+func (p *parser) parseFilter(arg expr) (*filterExpr, error) {
+	name, err := p.parseDottedName()
+	if err != nil {
+		return nil, err
 	}
 	f := &filterExpr{arg: arg, name: name}
 	if p.isOp("(") {
@@ -411,17 +420,9 @@ func (p *parser) parseFilterExpr(e expr) (expr, error) {
 				p.pos++
 				t.negate = true
 			}
-			name, err := p.expectName()
+			name, err := p.parseDottedName()
 			if err != nil {
 				return nil, err
-			}
-			for p.isOp(".") {
-				p.pos++
-				n, err := p.expectName()
-				if err != nil {
-					return nil, err
-				}
-				name += "." + n
 			}
 			t.name = name
 			c := p.cur()
