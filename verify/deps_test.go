@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// TestDependencies: verify (and verify/generate) judge any converter's output,
-// so they import runtime, format/... and tokenizer, never convert, quantize or
+// TestDependencies: verify judges any converter's output,
+// so it imports runtime, format/... and tokenizer, never convert, quantize or
 // cmd (design.md §1).
 func TestDependencies(t *testing.T) {
 	t.Parallel()

@@ -14,9 +14,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/ct2go/ct2go/generate"
 	"github.com/ct2go/ct2go/runtime"
 	"github.com/ct2go/ct2go/tokenizer"
-	"github.com/ct2go/ct2go/verify/generate"
 )
 
 func runCommand() *cli.Command {

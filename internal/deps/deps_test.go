@@ -20,6 +20,7 @@ var allowed = map[string][]string{
 	"tokenizer":        {"tokenizer/", "format/hf"},
 	"runtime":          {"format/", "runtime/"},
 	"verify":           {"verify/", "runtime", "format/", "tokenizer"},
+	"generate":         {"runtime", "format/", "tokenizer"},
 	"convert/hub":      {},
 	"convert/synth":    {"format/"},
 	"convert":          {"convert/", "quantize", "format/"},
