@@ -72,8 +72,8 @@ func TestVocabularyDecoder(t *testing.T) {
 		return id
 	}
 	cases = append(cases,
-		[]int{byteID(0xE4), byteID(0xBD), byteID(0xA0)},             // 你 split in three
-		[]int{byteID(0xE4), byteID(0xBD), byteID('A')},               // truncated: one U+FFFD
+		[]int{byteID(0xE4), byteID(0xBD), byteID(0xA0)},               // 你 split in three
+		[]int{byteID(0xE4), byteID(0xBD), byteID('A')},                // truncated: one U+FFFD
 		[]int{byteID(0xC0), byteID(0x80), byteID(0xF0), byteID(0x9F)}, // never valid: one each; truncated tail
 	)
 	for _, ids := range cases {
