@@ -75,6 +75,10 @@ type Conversation struct {
 	system string
 	turns  []Turn
 	cached []int // the ids in the session's cache (len == s.Pos())
+
+	// OnTrim, when set, hears before an answer starts that the oldest
+	// dropped turns were dropped or that the budget is below MaxTokens.
+	OnTrim func(dropped, budget int)
 }
 
 // NewConversation starts a conversation with room for contextLen positions.
@@ -132,6 +136,9 @@ func (c *Conversation) Send(ctx context.Context, user string, onText func(string
 		return nil, &RejectedError{fmt.Sprintf("the message needs %d positions with the system prompt, the context has %d", len(ids), size)}
 	}
 	turns = turns[dropped:]
+	if c.OnTrim != nil && (dropped > 0 || budget < c.opt.MaxTokens) {
+		c.OnTrim(dropped, budget)
+	}
 	// Reuse the longest common prefix of the cache and the new rendering
 	// (at least one id must be prefilled to get the next logits).
 	n := 0

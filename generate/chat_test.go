@@ -87,7 +87,13 @@ func TestConversationDropsOldTurns(t *testing.T) {
 	const ctxLen, n = 120, 16
 	c := newConv(t, ctxLen, n, "You are a pirate.")
 	msgs := []string{"first message", "second message", "third message", "fourth message", "fifth message"}
-	dropped := 0
+	dropped, heard := 0, 0
+	c.OnTrim = func(d, budget int) {
+		if budget != n {
+			t.Errorf("OnTrim budget %d", budget)
+		}
+		heard += d
+	}
 	for i, m := range msgs {
 		before := slices.Clone(c.turns)
 		r := send(t, c, m)
@@ -105,7 +111,7 @@ func TestConversationDropsOldTurns(t *testing.T) {
 			t.Errorf("turn %d: %d positions used of %d (%v)", i, used, ctxLen, err)
 		}
 	}
-	if dropped == 0 || c.turns[0].User == msgs[0] {
+	if dropped == 0 || heard != dropped || c.turns[0].User == msgs[0] {
 		t.Fatalf("nothing dropped: turns %+v", c.turns)
 	}
 	text, _, err := c.tok.EncodeChat(messages(c.system, c.turns, false), tokenizer.ChatOptions{DateString: c.date})

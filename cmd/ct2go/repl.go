@@ -211,6 +211,17 @@ func (rs *runSetup) interactive(c *cli.Context, first, system string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", rs.dir, err)
 	}
+	conv.OnTrim = func(dropped, budget int) {
+		switch {
+		case dropped == 1:
+			fmt.Fprintln(os.Stderr, "context full: dropped the oldest turn (the system prompt stays)")
+		case dropped > 1:
+			fmt.Fprintf(os.Stderr, "context full: dropped the %d oldest turns (the system prompt stays)\n", dropped)
+		}
+		if budget < conv.MaxTokens() {
+			fmt.Fprintf(os.Stderr, "context nearly full: this answer gets at most %s\n", plural(budget, "token", "tokens"))
+		}
+	}
 	var in lineReader = &plainReader{r: bufio.NewReaderSize(os.Stdin, 1<<16)}
 	if fd := int(os.Stdin.Fd()); term.IsTerminal(fd) && term.IsTerminal(int(os.Stderr.Fd())) {
 		tr, err := newTermReader(fd)
@@ -319,12 +330,6 @@ func (rs *runSetup) answer(conv *generate.Conversation, msg string, out func(str
 		return false, err
 	}
 	fmt.Fprintln(os.Stdout)
-	if reply.Dropped > 0 {
-		fmt.Fprintf(os.Stderr, "context full: dropped the oldest %s (the system prompt stays)\n", plural(reply.Dropped, "turn", "turns"))
-	}
-	if reply.Budget < conv.MaxTokens() {
-		fmt.Fprintf(os.Stderr, "context nearly full: this answer was limited to %s\n", plural(reply.Budget, "token", "tokens"))
-	}
 	fmt.Fprintln(os.Stderr, speedLine(reply.Result))
 	return gotTerm.Load(), nil
 }
