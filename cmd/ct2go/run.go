@@ -48,7 +48,7 @@ func runCommand() *cli.Command {
 			&cli.Float64Flag{Name: "top_p", Aliases: []string{"top-p"}, Value: 1, Usage: "with --temperature: nucleus sampling threshold"},
 			&cli.Float64Flag{Name: "min_p", Aliases: []string{"min-p"}, Usage: "with --temperature: drop tokens less likely than min_p x the most likely one"},
 			&cli.Float64Flag{Name: "repetition_penalty", Aliases: []string{"repetition-penalty"}, Value: 1, Usage: "divide positive / multiply negative logits of tokens already in prompt+output (CTranslate2, transformers); 1 = off"},
-			&cli.StringSliceFlag{Name: "stop", Usage: "stop when the generated text contains `STRING` (not printed; repeatable)"},
+			&cli.GenericFlag{Name: "stop", Value: &stopFlag{}, Usage: "stop when the generated text contains `STRING` (not printed; repeatable; \\n and \\t are newline and tab)"},
 			&cli.Uint64Flag{Name: "seed", Usage: "random seed", DefaultText: "from the clock"},
 			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "chat: read user messages from stdin, keep the conversation"},
 			&cli.IntFlag{Name: "context", Value: 4096, Usage: "with --interactive: positions kept for the conversation"},
@@ -106,10 +106,31 @@ func checkRunFlags(c *cli.Context) error {
 			}
 		}
 	}
-	for _, s := range c.StringSlice("stop") {
+	for _, s := range stopStrings(c) {
 		if s == "" {
 			return usagef("--stop: empty string")
 		}
+	}
+	return nil
+}
+
+// stopFlag collects --stop values as given: no comma splitting or space
+// trimming (a stop string is often " User:" or "\n\n"); \n, \t and \\ are
+// unescaped so that shells can pass newlines.
+type stopFlag []string
+
+var stopUnescape = strings.NewReplacer(`\\`, `\`, `\n`, "\n", `\t`, "\t")
+
+func (f *stopFlag) Set(s string) error {
+	*f = append(*f, stopUnescape.Replace(s))
+	return nil
+}
+
+func (f *stopFlag) String() string { return strings.Join(*f, " ") }
+
+func stopStrings(c *cli.Context) []string {
+	if f, ok := c.Generic("stop").(*stopFlag); ok {
+		return *f
 	}
 	return nil
 }
@@ -176,7 +197,7 @@ func runRun(c *cli.Context) error {
 			MinP: c.Float64("min_p"), Seed: seed}),
 		RepetitionPenalty: c.Float64("repetition_penalty"),
 		Decoder:           dec,
-		StopStrings:       c.StringSlice("stop"),
+		StopStrings:       stopStrings(c),
 	}
 	if c.Bool("interactive") {
 		return rs.interactive(c, prompt, c.String("system"))
