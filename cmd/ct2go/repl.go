@@ -53,20 +53,38 @@ func (p *plainReader) readLine(prompt string) (string, error) {
 type termReader struct {
 	fd   int
 	t    *term.Terminal
-	in   *ctrlCWatch
+	in   *termInput
 	orig *term.State
 }
 
-// ctrlCWatch notes whether the last chunk read from the terminal held
-// Ctrl-C: x/term returns io.EOF for Ctrl-C and Ctrl-D alike.
-type ctrlCWatch struct {
+// termInput sits between the terminal and x/term. It notes whether the
+// last chunk read held Ctrl-C (x/term returns io.EOF for Ctrl-C and Ctrl-D
+// alike), and rewrites the Home/End and cursor key sequences x/term does not
+// know (VT220 "ESC [ 1 ~" / "ESC [ 4 ~" as tmux and screen send them, rxvt's
+// "ESC [ 7 ~" / "ESC [ 8 ~", and the application-mode "ESC O x" forms) into
+// the ones it does. A sequence split across two reads is not rewritten.
+type termInput struct {
 	r   io.Reader
 	hit atomic.Bool
 }
 
-func (w *ctrlCWatch) Read(p []byte) (int, error) {
+var keyRewrites = [][2][]byte{
+	{[]byte("\x1b[1~"), []byte("\x1b[H")}, {[]byte("\x1b[7~"), []byte("\x1b[H")}, {[]byte("\x1bOH"), []byte("\x1b[H")},
+	{[]byte("\x1b[4~"), []byte("\x1b[F")}, {[]byte("\x1b[8~"), []byte("\x1b[F")}, {[]byte("\x1bOF"), []byte("\x1b[F")},
+	{[]byte("\x1bOA"), []byte("\x1b[A")}, {[]byte("\x1bOB"), []byte("\x1b[B")},
+	{[]byte("\x1bOC"), []byte("\x1b[C")}, {[]byte("\x1bOD"), []byte("\x1b[D")},
+}
+
+func (w *termInput) Read(p []byte) (int, error) {
 	n, err := w.r.Read(p)
 	w.hit.Store(bytes.IndexByte(p[:n], 3) >= 0)
+	if bytes.IndexByte(p[:n], 0x1b) >= 0 {
+		b := p[:n]
+		for _, kr := range keyRewrites {
+			b = bytes.ReplaceAll(b, kr[0], kr[1]) // never longer: fits in p
+		}
+		n = copy(p, b)
+	}
 	return n, err
 }
 
@@ -75,7 +93,7 @@ func newTermReader(fd int) (*termReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	in := &ctrlCWatch{r: os.Stdin}
+	in := &termInput{r: os.Stdin}
 	t := term.NewTerminal(struct {
 		io.Reader
 		io.Writer

@@ -313,8 +313,12 @@ func TestRunTerminal(t *testing.T) {
 		{"/sys abc\x01\x1b[C\x1b[C\x1b[C\x1b[Ctem\r", "/system set by editing", "system prompt set", 1},
 		// "xyz", Ctrl-U erases it, "/system" shows the prompt
 		{"xyz\x15/system\r", "Ctrl-U", "system prompt: abc\r\n", 1},
-		// Up twice recalls "/system abc", Ctrl-E, " def"
-		{"\x1b[A\x1b[A\x05 def\r", "history", "system prompt set", 2},
+		// Up twice recalls "/system abc", Home (tmux's ESC [ 1 ~), Ctrl-E, " def"
+		{"\x1b[A\x1bOA\x1b[1~\x05 def\r", "history", "system prompt set", 2},
+		// Ctrl-A, Right, End (ESC [ 4 ~), Left x4, Ctrl-K cuts " def": history holds both lines
+		{"\x1b[A\x01\x1b[C\x1b[4~\x1b[D\x1b[D\x1b[D\x1b[D\x0b\r", "Ctrl-K", "system prompt set", 3},
+		{"/system\r", "the edited line", "system prompt: abc\r\n", 2},
+		{"\x1b[A\x1b[A\x1b[A\r", "the third line back", "system prompt set", 4},
 		{"/system\r", "the edited history line", "system prompt: abc def\r\n", 1},
 	}
 	for _, s := range steps {
@@ -348,5 +352,21 @@ func TestRunTerminal(t *testing.T) {
 	io.WriteString(tty, "\x03")
 	if code := p.exitCode(t); code != 130 {
 		t.Errorf("Ctrl-C at the prompt: exit %d", code)
+	}
+}
+
+func TestTermInputRewrites(t *testing.T) {
+	t.Parallel()
+	in := "a\x1b[1~b\x1b[4~\x1bOA\x1b[7~\x1b[8~\x1bOH\x1bOF\x1bOD\x1b[C\x03"
+	want := "a\x1b[Hb\x1b[F\x1b[A\x1b[H\x1b[F\x1b[H\x1b[F\x1b[D\x1b[C\x03"
+	w := &termInput{r: strings.NewReader(in)}
+	buf := make([]byte, 64)
+	n, _ := w.Read(buf)
+	if string(buf[:n]) != want || !w.hit.Load() {
+		t.Errorf("read %q (Ctrl-C %v), want %q", buf[:n], w.hit.Load(), want)
+	}
+	w = &termInput{r: strings.NewReader("plain")}
+	if n, _ := w.Read(buf); string(buf[:n]) != "plain" || w.hit.Load() {
+		t.Errorf("read %q", buf[:n])
 	}
 }
