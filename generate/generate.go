@@ -1,6 +1,9 @@
-// Package generate is the decoding loop of `ct2go run`: prefill a prompt into
-// a runtime.Session, then pick tokens one by one (greedy or sampled) until a
-// stop id or the token budget. Greedy decoding follows CTranslate2's
+// Package generate is the text generation behind `ct2go run`: Generate
+// prefills a prompt into a runtime.Session, then picks tokens one by one
+// (greedy or sampled, with an optional repetition penalty) until a stop id, a
+// stop string or the token budget, decoding text as it goes; Conversation
+// keeps a chat (system prompt, turns, chat template, KV cache reuse,
+// trimming to the context). Greedy decoding follows CTranslate2's
 // generate_batch(include_prompt_in_result=False, sampling_topk=1): argmax with
 // the lowest id on ties, end tokens stripped from the result.
 package generate

@@ -254,6 +254,9 @@ func (rs *runSetup) interactive(c *cli.Context, first, system string) error {
 	sigc := make(chan os.Signal, 1)
 	signal.Notify(sigc, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigc)
+	if c.Context.Err() != nil { // interrupted while the model loaded
+		return exitError{exitInterrupted, nil}
+	}
 	type lineResult struct {
 		line string
 		err  error
