@@ -26,6 +26,11 @@ import (
 // errCtrlC is Ctrl-C typed at the prompt.
 var errCtrlC = errors.New("interrupted at the prompt")
 
+// errPasted marks a line that was pasted whole (bracketed paste): it joins
+// the message under way instead of sending it, so a pasted paragraph is one
+// message, sent with Enter.
+var errPasted = errors.New("pasted line")
+
 // lineReader reads one line of user input; io.EOF at the end (Ctrl-D).
 type lineReader interface {
 	readLine(prompt string) (string, error)
@@ -98,6 +103,7 @@ func newTermReader(fd int) (*termReader, error) {
 		io.Reader
 		io.Writer
 	}{in, os.Stderr}, "")
+	t.SetBracketedPasteMode(true)
 	return &termReader{fd: fd, t: t, in: in, orig: orig}, nil
 }
 
@@ -111,6 +117,9 @@ func (tr *termReader) readLine(prompt string) (string, error) {
 	}
 	line, err := tr.t.ReadLine()
 	tr.restore()
+	if err == term.ErrPasteIndicator {
+		return line, errPasted
+	}
 	if err == io.EOF {
 		fmt.Fprintln(os.Stderr)
 		if tr.in.hit.Load() {
@@ -121,6 +130,12 @@ func (tr *termReader) readLine(prompt string) (string, error) {
 }
 
 func (tr *termReader) restore() { term.Restore(tr.fd, tr.orig) }
+
+// close leaves the terminal as it was found.
+func (tr *termReader) close() {
+	tr.t.SetBracketedPasteMode(false)
+	tr.restore()
+}
 
 // multiLine assembles a message from input lines: a line ending in a
 // backslash continues on the next line; a line starting with """ opens a
@@ -163,6 +178,16 @@ func (ml *multiLine) take() string {
 	s := strings.Join(ml.lines, "\n")
 	ml.lines, ml.block = nil, false
 	return s
+}
+
+// addPasted takes a line pasted whole: it continues the message (inside a
+// """ block it is an ordinary line).
+func (ml *multiLine) addPasted(line string) (msg string, done bool) {
+	if ml.block {
+		return ml.add(line)
+	}
+	ml.lines = append(ml.lines, line)
+	return "", false
 }
 
 // pending reports a message under way (the continuation prompt shows).
@@ -246,7 +271,7 @@ func (rs *runSetup) interactive(c *cli.Context, first, system string) error {
 		if err != nil {
 			return err
 		}
-		defer tr.restore()
+		defer tr.close()
 		in = tr
 	}
 	// main.go's NotifyContext cancels c.Context on the first Ctrl-C for
@@ -283,6 +308,13 @@ func (rs *runSetup) interactive(c *cli.Context, first, system string) error {
 				return exitError{exitInterrupted, nil}
 			}
 			switch {
+			case r.err == errPasted:
+				if msg, done := ml.addPasted(r.line); done {
+					if stop, err := rs.send(conv, msg, out, sigc); err != nil || stop {
+						return err
+					}
+				}
+				continue
 			case r.err == errCtrlC && ml.pending():
 				ml.take() // drop the unfinished message
 				continue
@@ -308,21 +340,29 @@ func (rs *runSetup) interactive(c *cli.Context, first, system string) error {
 		if !done {
 			continue
 		}
-		msg = strings.TrimSpace(msg)
-		if strings.HasPrefix(msg, "//") {
-			msg = msg[1:]
-		}
-		if msg == "" {
-			continue
-		}
-		stop, err := rs.answer(conv, msg, out, sigc)
-		if err != nil {
+		if stop, err := rs.send(conv, msg, out, sigc); err != nil || stop {
 			return err
 		}
-		if stop {
-			return exitError{exitInterrupted, nil}
-		}
 	}
+}
+
+// send answers a complete message; stop (with an exit error) ends the REPL.
+func (rs *runSetup) send(conv *generate.Conversation, msg string, out func(string) error, sigc chan os.Signal) (stop bool, err error) {
+	msg = strings.TrimSpace(msg)
+	if strings.HasPrefix(msg, "//") {
+		msg = msg[1:]
+	}
+	if msg == "" {
+		return false, nil
+	}
+	term, err := rs.answer(conv, msg, out, sigc)
+	if err != nil {
+		return true, err
+	}
+	if term {
+		return true, exitError{exitInterrupted, nil}
+	}
+	return false, nil
 }
 
 // answer sends one message and streams the reply; Ctrl-C stops the reply,

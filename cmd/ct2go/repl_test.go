@@ -327,15 +327,21 @@ func TestRunTerminal(t *testing.T) {
 		}
 		p.waitFor(t, s.what, seen(s.wait, s.waitCount))
 	}
-	io.WriteString(tty, "Hello\r")
+	// A pasted paragraph (bracketed paste) is one message, sent with Enter.
+	p.waitFor(t, "bracketed paste mode on", seen("\x1b[?2004h", 1))
+	io.WriteString(tty, "\x1b[200~para one\rpara two\r\x1b[201~")
+	p.waitFor(t, "the pasted lines", seen("... ", 2))
+	io.WriteString(tty, "\r")
 	var mark int
-	p.waitFor(t, "the echo", func(out, _ string) bool { mark = len(out); return strings.Contains(out, "Hello\r\n") })
+	p.waitFor(t, "the echo", func(out, _ string) bool { mark = len(out); return strings.Contains(out, "para two\r\n") })
 	p.waitFor(t, "an answer", func(out, _ string) bool { return len(out) > mark+40 })
 	io.WriteString(tty, "\x03") // cooked mode while generating: SIGINT
 	p.waitFor(t, "the interrupted answer and a new prompt", func(out, _ string) bool {
 		i := strings.Index(out, "finish: interrupted")
 		return i >= 0 && strings.Contains(out[i:], ">>> ")
 	})
+	io.WriteString(tty, "/context\r")
+	p.waitFor(t, "one turn", seen("(1 turn)", 1))
 	io.WriteString(tty, "\x04") // Ctrl-D at an empty prompt
 	if code := p.exitCode(t); code != 0 {
 		out, _ := p.snapshot()
@@ -344,6 +350,9 @@ func TestRunTerminal(t *testing.T) {
 	tio, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
 	if err != nil || tio.Lflag&unix.ICANON == 0 || tio.Lflag&unix.ECHO == 0 {
 		t.Errorf("terminal left raw: %+v %v", tio, err)
+	}
+	if out, _ := p.snapshot(); !strings.HasSuffix(strings.TrimSpace(out), "\x1b[?2004l") {
+		t.Errorf("bracketed paste left on: %q", out[max(0, len(out)-40):])
 	}
 
 	// Ctrl-C at the prompt (raw mode: a byte, not a signal) exits with 130.
