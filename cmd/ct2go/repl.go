@@ -355,19 +355,19 @@ func (rs *runSetup) send(conv *generate.Conversation, msg string, out func(strin
 	if msg == "" {
 		return false, nil
 	}
-	term, err := rs.answer(conv, msg, out, sigc)
+	sigterm, err := rs.answer(conv, msg, out, sigc)
 	if err != nil {
 		return true, err
 	}
-	if term {
+	if sigterm {
 		return true, exitError{exitInterrupted, nil}
 	}
 	return false, nil
 }
 
 // answer sends one message and streams the reply; Ctrl-C stops the reply,
-// SIGTERM stops it and asks the REPL to end (term).
-func (rs *runSetup) answer(conv *generate.Conversation, msg string, out func(string) error, sigc chan os.Signal) (term bool, err error) {
+// SIGTERM stops it and asks the REPL to end (sigterm).
+func (rs *runSetup) answer(conv *generate.Conversation, msg string, out func(string) error, sigc chan os.Signal) (sigterm bool, err error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan struct{})
