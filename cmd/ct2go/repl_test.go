@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -169,6 +170,18 @@ func TestRunInteractiveCtrlC(t *testing.T) {
 	_, errs := p.snapshot()
 	if !strings.Contains(errs, "context: ") || !strings.Contains(errs, "(1 turn)") {
 		t.Errorf("the interrupted turn was not kept: %s", errs)
+	}
+
+	// SIGTERM mid-answer ends the answer and the program.
+	p = startProc(t, "run", "--model", dir, "-i", "-n", "20000", "--context", "20100")
+	io.WriteString(p.stdin, "Hello\n")
+	p.waitFor(t, "an answer", func(out, _ string) bool { return len(out) > 20 })
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.exitCode(t); code != 130 {
+		t.Errorf("SIGTERM: exit %d, want 130", code)
+	}
+	if _, errs := p.snapshot(); !strings.Contains(errs, "finish: interrupted") || strings.Contains(errs, "ct2go:") {
+		t.Errorf("SIGTERM: stderr %q", errs)
 	}
 
 	p = startProc(t, "run", "--model", dir, "-i")
