@@ -39,7 +39,7 @@ func inspectCommand() *cli.Command {
 					return err
 				}
 			}
-			if err := checkModelPath("inspect", path, kindAny); err != nil {
+			if err := checkModelPath("inspect", path, kindAnyOrBin); err != nil {
 				return err
 			}
 			st, err := os.Stat(path)

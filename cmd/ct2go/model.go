@@ -135,16 +135,21 @@ func isCT2Bin(path string) bool {
 	return b[0] >= 1 && b[0] <= 6 && b[1] == 0 && b[2] == 0 && b[3] == 0
 }
 
-// kindCT2 and kindHF are what checkModelPath can ask for; kindAny takes both.
-const kindAny modelKind = -1
+// Besides kindCT2Dir and kindHFDir, checkModelPath accepts these wants.
+const (
+	kindAny      modelKind = -1 // a model directory of either kind
+	kindAnyOrBin modelKind = -2 // that, or a model.bin file (inspect)
+)
 
 // checkModelPath returns a usage error when path (a local --model value)
 // is plainly not what command cmd needs, saying what it is and which
-// command fits; want is kindCT2Dir, kindHFDir or kindAny. Paths it cannot
-// judge (missing files inside a directory, broken configs) pass, so the
-// command's own loader names the exact problem. run and verify call it
-// with kindCT2Dir; convert and strip with kindHFDir; inspect and tokenize
-// with kindAny.
+// command fits; want is kindCT2Dir, kindHFDir, kindAny or kindAnyOrBin.
+// Paths it cannot judge (a directory with neither model.bin nor
+// config.json, broken configs) pass, so the command's own loader names the
+// exact problem. run and verify call it with kindCT2Dir (e.g.
+// `if err := checkModelPath("run", dir, kindCT2Dir); err != nil { return err }`),
+// convert and strip with kindHFDir, tokenize with kindAny, inspect with
+// kindAnyOrBin.
 func checkModelPath(cmd, path string, want modelKind) error {
 	kind := classifyModelPath(path)
 	dir := filepath.Dir(path)
@@ -152,7 +157,7 @@ func checkModelPath(cmd, path string, want modelKind) error {
 	case kindMissing:
 		return fmt.Errorf("%s: no such directory", path)
 	case kindCT2File:
-		if cmd == "inspect" {
+		if want == kindAnyOrBin {
 			return nil
 		}
 		if want == kindHFDir {
