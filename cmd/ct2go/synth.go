@@ -32,6 +32,7 @@ func synthCommand() *cli.Command {
 				"(default: the tiny-mllama fixture in ../shared/fixtures beside the repository, found from the executable or the working directory)"},
 			&cli.IntFlag{Name: "threads", Usage: "generator threads (default: all cores)"},
 			&cli.BoolFlag{Name: "quiet", Usage: "no progress bar or summary"},
+			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"dry_run"}, Usage: "find the tokenizer, check free space and say what would be written; write nothing"},
 		},
 		Action: func(c *cli.Context) error {
 			p, ok := synth.Presets[c.String("preset")]
@@ -57,6 +58,11 @@ func synthCommand() *cli.Command {
 			}
 			if err := synth.CheckFreeSpace(out, p.TotalBytes()); err != nil {
 				return fmt.Errorf("not enough disk space for preset %s: %w", c.String("preset"), err)
+			}
+			if c.Bool("dry-run") {
+				fmt.Printf("would write %s: %d tensors in %d shards, %s, tokenizer files from %s\n",
+					out, len(p.Tensors()), len(p.Shards()), gb(p.TotalBytes()), tok)
+				return nil
 			}
 			add, done := progress(p.TotalBytes(), "synthesizing", c.Bool("quiet"))
 			start := time.Now()

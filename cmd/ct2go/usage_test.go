@@ -288,46 +288,68 @@ func TestForceReplaces(t *testing.T) {
 	}
 }
 
+// TestSynthTokenizer runs synth only with --dry-run (a real run writes
+// 16-21 GB), from a binary and a working directory under a scratch root,
+// so no fixture elsewhere on the machine can be found by accident.
 func TestSynthTokenizer(t *testing.T) {
-	// No --tokenizer and no fixture reachable from a scratch working directory
-	// (the test binary lives in a temp dir too): a usage error before anything is written.
-	cwd := t.TempDir()
-	out := filepath.Join(cwd, "synth")
-	cmd := exec.Command(binPath, "synth", "--preset", "llama-3.2-11b-vision", "--output_dir", out)
-	cmd.Dir = cwd
-	b, err := cmd.CombinedOutput()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != exitUsage || !strings.Contains(string(b), "--tokenizer DIR") || !strings.Contains(string(b), "tokenizer.json") {
-		t.Errorf("no tokenizer: %v %s", err, b)
+	root := t.TempDir()
+	bin := filepath.Join(root, "repo", "bin", "ct2go")
+	cwd := filepath.Join(root, "repo", "cmd", "ct2go")
+	os.MkdirAll(cwd, 0o755)
+	os.MkdirAll(filepath.Dir(bin), 0o755)
+	if b, err := os.ReadFile(binPath); err != nil || os.WriteFile(bin, b, 0o755) != nil {
+		t.Fatal(err)
 	}
-	r := ct2go(t, nil, "synth", "--preset", "llama-3.2-11b-vision", "--output_dir", out, "--tokenizer", cwd)
+	synthRun := func(args ...string) result {
+		cmd := exec.Command(bin, append([]string{"synth", "--preset", "llama-3.2-11b-vision", "--dry-run"}, args...)...)
+		cmd.Dir = cwd
+		var out, errb strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return result{code, out.String(), errb.String()}
+	}
+	out := filepath.Join(root, "synth")
+	// No --tokenizer and no fixture beside the scratch repository: a usage error naming the way out.
+	r := synthRun("--output_dir", out)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--tokenizer DIR") || !strings.Contains(r.stderr, "tokenizer.json") ||
+		!strings.Contains(r.stderr, filepath.Join(root, "shared", "fixtures", "tiny-mllama")) {
+		t.Errorf("no tokenizer: exit %d, %q", r.code, r.stderr)
+	}
+	r = synthRun("--output_dir", out, "--tokenizer", cwd)
 	if r.code != exitUsage || !strings.Contains(r.stderr, "--tokenizer: tokenizer directory "+cwd+": no tokenizer.json") {
 		t.Errorf("bad --tokenizer: exit %d, %q", r.code, r.stderr)
 	}
-	if _, err := os.Stat(out); err == nil {
-		t.Error("synth wrote its output")
-	}
-
-	// The fixture is found from the executable (REPO/bin/ct2go) and from the working directory.
-	root := t.TempDir()
+	// The fixture beside the repository is found from the executable and from the working directory.
 	fix := filepath.Join(root, "shared", "fixtures", "tiny-mllama")
 	os.MkdirAll(fix, 0o755)
-	os.MkdirAll(filepath.Join(root, "repo", "bin"), 0o755)
-	os.MkdirAll(filepath.Join(root, "repo", "cmd", "ct2go"), 0o755)
 	for _, f := range synth.TokenizerFiles {
 		os.WriteFile(filepath.Join(fix, f), []byte("x"), 0o644)
 	}
+	r = synthRun("--output_dir", out)
+	if r.code != 0 || !strings.Contains(r.stdout, "would write "+out) || !strings.Contains(r.stdout, "from "+fix) {
+		t.Errorf("fixture beside the repository: exit %d, %q %q", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("synth --dry-run wrote its output")
+	}
 	for _, c := range []struct{ exe, cwd string }{
-		{filepath.Join(root, "repo", "bin", "ct2go"), "/"},
+		{bin, "/"},
 		{"/usr/local/bin/ct2go", filepath.Join(root, "repo")},
-		{"", filepath.Join(root, "repo", "cmd", "ct2go")},
+		{"", cwd},
 	} {
 		if got, tried := findTokenizerDir(c.exe, c.cwd); got != fix {
 			t.Errorf("exe %s, cwd %s: found %q (tried %q), want %s", c.exe, c.cwd, got, tried, fix)
 		}
 	}
-	if got, _ := findTokenizerDir("/usr/local/bin/ct2go", "/"); got != "" {
-		t.Errorf("found %s from nowhere", got)
+	if got, tried := findTokenizerDir(filepath.Join(root, "a", "b", "c", "ct2go"), filepath.Join(root, "a", "b", "c", "d")); got != "" {
+		t.Errorf("found %s (tried %q)", got, tried)
 	}
 	os.Remove(filepath.Join(fix, "NOTICE"))
 	if err := synth.CheckTokenizer(fix); err == nil || !strings.Contains(err.Error(), "no NOTICE") {
