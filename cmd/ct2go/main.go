@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"reflect"
+	"regexp"
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
@@ -94,7 +95,7 @@ func newApp() *cli.App {
 		// Errors are printed once, by run, with a proper exit code.
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
-			return usageError{err}
+			return usageError{flagParseError(err)}
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -115,7 +116,7 @@ func newApp() *cli.App {
 // checked here instead of by urfave/cli (their Required field is cleared
 // through reflection, so flags any subcommand declares are covered).
 func strictUsage(cmd *cli.Command) {
-	cmd.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usageError{err} }
+	cmd.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usageError{flagParseError(err)} }
 	var required []string
 	for _, f := range cmd.Flags {
 		rf, ok := f.(cli.RequiredFlag)
@@ -141,6 +142,29 @@ func strictUsage(cmd *cli.Command) {
 		}
 		return nil
 	}
+}
+
+var (
+	undefinedFlagRe = regexp.MustCompile(`^flag provided but not defined: -+(.*)$`)
+	badValueRe      = regexp.MustCompile(`^invalid (?:boolean )?value (".*") for (?:flag )?-+([^:]*): (.*)$`)
+)
+
+// flagParseError rewords the flag package's parse errors with the flags
+// spelled as users type them (--name, not -name). Only the wording depends
+// on the text; the exit code comes from the usageError type.
+func flagParseError(err error) error {
+	msg := err.Error()
+	if m := undefinedFlagRe.FindStringSubmatch(msg); m != nil {
+		return fmt.Errorf("unknown flag --%s", m[1])
+	}
+	if m := badValueRe.FindStringSubmatch(msg); m != nil {
+		msg := fmt.Sprintf("--%s: invalid value %s", m[2], m[1])
+		if m[3] != "parse error" {
+			msg += ": " + m[3]
+		}
+		return errors.New(msg)
+	}
+	return err
 }
 
 // checkCommandName refuses an unknown subcommand (also after "help") as a

@@ -111,14 +111,15 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"bogus"}, "", `unknown command "bogus"`},
 		{[]string{"help", "bogus"}, "", `unknown command "bogus"`},
 		{[]string{"--bogus"}, "", "bogus"},
-		{[]string{"convert", "--threads", "abc", "--model", "x"}, "convert", `"abc"`},
+		{[]string{"convert", "--threads", "abc", "--model", "x"}, "convert", `--threads: invalid value "abc"`},
+		{[]string{"tokenize", "--json=maybe"}, "tokenize", `--json: invalid value "maybe"`},
 		{[]string{"convert", "--output_dir", "x"}, "convert", "--model is required"},
 		{[]string{"convert", "--model", "x", "--quantization", "int4"}, "convert", "--quantization"},
 		{[]string{"run", "--max_tokens", "many", "--model", "x"}, "run", `"many"`},
 		{[]string{"verify", "--max-kld", "tiny", "--model", "x"}, "verify", `"tiny"`},
 	}
 	for _, c := range newApp().Commands {
-		cases = append(cases, usageCase{[]string{c.Name, "--no-such-flag"}, c.Name, "no-such-flag"})
+		cases = append(cases, usageCase{[]string{c.Name, "--no-such-flag"}, c.Name, "unknown flag --no-such-flag"})
 	}
 	for _, c := range cases {
 		r := ct2go(t, nil, c.args...)
