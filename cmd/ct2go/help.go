@@ -82,6 +82,9 @@ func flagUsage(f cli.Flag) string {
 		return ""
 	}
 	u := df.GetUsage()
+	if _, req := clearedRequired.Load(f); req {
+		u += " (required)"
+	}
 	if _, isBool := f.(*cli.BoolFlag); isBool || strings.Contains(u, "(default") {
 		return u
 	}

@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
+	"sync"
 	"syscall"
 	"unicode"
 	"unicode/utf8"
@@ -110,6 +111,9 @@ func newApp() *cli.App {
 	return app
 }
 
+// clearedRequired remembers the flags whose Required field strictUsage cleared.
+var clearedRequired sync.Map
+
 // strictUsage makes every command-line mistake of cmd a one-line usage
 // error (exit 2): urfave/cli would print the whole help for an unknown
 // flag, a bad flag value or a missing required flag. Required flags are
@@ -119,6 +123,10 @@ func strictUsage(cmd *cli.Command) {
 	cmd.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usageError{flagParseError(err)} }
 	var required []string
 	for _, f := range cmd.Flags {
+		if _, done := clearedRequired.Load(f); done {
+			required = append(required, f.Names()[0]) // a flag shared by commands, cleared already
+			continue
+		}
 		rf, ok := f.(cli.RequiredFlag)
 		if !ok || !rf.IsRequired() {
 			continue
@@ -126,6 +134,7 @@ func strictUsage(cmd *cli.Command) {
 		if v := reflect.ValueOf(f); v.Kind() == reflect.Pointer && v.Elem().Kind() == reflect.Struct {
 			if fv := v.Elem().FieldByName("Required"); fv.IsValid() && fv.CanSet() && fv.Kind() == reflect.Bool {
 				fv.SetBool(false)
+				clearedRequired.Store(f, true)
 				required = append(required, f.Names()[0])
 			}
 		}
