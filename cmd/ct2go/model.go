@@ -14,6 +14,7 @@ import (
 
 	"github.com/ct2go/ct2go/convert/hub"
 	"github.com/ct2go/ct2go/format/hf"
+	"github.com/ct2go/ct2go/internal/fsutil"
 )
 
 var offlineFlag = &cli.BoolFlag{Name: "offline", Usage: "never use the network for --model hub ids (same as HF_HUB_OFFLINE=1)"}
@@ -99,7 +100,7 @@ func classifyModelPath(path string) modelKind {
 		return kindOtherFile
 	}
 	hasModelType := false
-	if raw, err := hf.ReadCapped(filepath.Join(path, "config.json"), hf.MaxJSONSize); err == nil {
+	if raw, err := fsutil.ReadCapped(filepath.Join(path, "config.json"), hf.MaxJSONSize); err == nil {
 		var cfg map[string]json.RawMessage
 		if json.Unmarshal(raw, &cfg) == nil {
 			_, hasModelType = cfg["model_type"]

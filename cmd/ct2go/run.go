@@ -158,6 +158,9 @@ func runRun(c *cli.Context) error {
 		return usagef("--compute: %v", err)
 	}
 	dir := c.String("model")
+	if err := checkModelPath("run", dir, kindCT2Dir); err != nil {
+		return err
+	}
 	m, err := runtime.Load(dir, runtime.Options{Compute: compute, Threads: c.Int("threads")})
 	if err != nil {
 		if errors.Is(err, runtime.ErrUnsupported) {
