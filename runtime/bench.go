@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/ct2go/ct2go/runtime/kernels"
 	"golang.org/x/sys/unix"
@@ -13,15 +14,22 @@ import (
 type BenchOptions struct {
 	PromptTokens int   // prefill length [128]
 	NewTokens    int   // decode steps after the prompt [64]
-	BandwidthMiB int   // buffer of the memory read loop [1024]
+	BandwidthMiB int   // buffer of the memory read probe [DRAMProbeBytes: 8x the last-level cache, >= 1 GiB]
 	Seed         int64 // prompt ids are pseudo-random in [0, vocab) [1]
+	Profile      bool  // time each op of the decode steps (adds ~0.1% of overhead)
 }
 
 // BenchResult is one Bench run; JSON names are stable for `ct2go bench --json`.
 type BenchResult struct {
+	CPUModel     string `json:"cpu_model"`
+	LLCLevel     int    `json:"llc_level"`
+	LLCBytes     int64  `json:"llc_bytes"`
 	Compute      string `json:"compute"`
 	ISA          string `json:"isa"`
 	Threads      int    `json:"threads"`
+	Weights      string `json:"weights"`        // placement chosen: mmap or anon
+	WeightsWhy   string `json:"weights_detail"` // how it was chosen, probe figures
+	THP          string `json:"thp"`            // transparent huge page policy of the kernel
 	PromptTokens int    `json:"prompt_tokens"`
 	NewTokens    int    `json:"new_tokens"`
 
@@ -35,28 +43,49 @@ type BenchResult struct {
 	WeightBytesPerToken int64 `json:"weight_bytes_per_token"`
 	// DecodeGBPerSec = WeightBytesPerToken * DecodeTokPerSec / 1e9.
 	DecodeGBPerSec float64 `json:"decode_gb_per_sec"`
-	// BandwidthGBPerSec is the best of 5 passes of a plain parallel read over
-	// a buffer larger than the caches, with the same thread count.
+	// BandwidthBufferBytes is the probe buffer: several times the LLC, so it is
+	// DRAM that is measured, not cache.
+	BandwidthBufferBytes int64 `json:"bandwidth_buffer_bytes"`
+	// BandwidthGBPerSec is the DRAM read bandwidth: the best pass of a
+	// STREAM-like read (kernels.StreamRead, one sequential stream per thread,
+	// no writes) with the model's thread count, measured after decode.
 	BandwidthGBPerSec float64 `json:"bandwidth_gb_per_sec"`
+	// GemvReadGBPerSec cross-checks it with the decode kernel itself
+	// (kernels.GemvInt8Comp) streaming the same buffer as an int8 matrix.
+	GemvReadGBPerSec float64 `json:"gemv_read_gb_per_sec"`
 	// BandwidthLimitTokPerSec = bandwidth / WeightBytesPerToken.
 	BandwidthLimitTokPerSec float64 `json:"bandwidth_limit_tok_per_sec"`
 	// DecodeFractionOfBandwidth = DecodeGBPerSec / BandwidthGBPerSec (target >= 0.8 for int8).
 	DecodeFractionOfBandwidth float64 `json:"decode_fraction_of_bandwidth"`
+
+	Profile []OpTime `json:"profile,omitempty"`
 }
 
 func (r *BenchResult) String() string {
-	return fmt.Sprintf("compute %s, isa %s, %d threads\n"+
+	llc := "unknown"
+	if r.LLCBytes > 0 {
+		llc = fmt.Sprintf("L%d %d MiB", r.LLCLevel, r.LLCBytes>>20)
+	}
+	s := fmt.Sprintf("cpu: %s, last-level cache %s\n"+
+		"compute %s, isa %s, %d threads, weights %s (THP %s)\n"+
+		"weights: %s\n"+
 		"prefill: %d tokens in %.3f s = %.2f tok/s\n"+
 		"decode:  %d tokens in %.3f s = %.3f tok/s (%.2f GB/s of weights, %d bytes/token)\n"+
-		"memory read bandwidth: %.2f GB/s -> limit %.3f tok/s; decode reaches %.0f%%",
-		r.Compute, r.ISA, r.Threads,
+		"DRAM read bandwidth (%d MiB buffer): %.2f GB/s STREAM-like read, %.2f GB/s int8 GEMV kernel\n"+
+		"decode = %.0f%% of DRAM bandwidth (limit %.3f tok/s)",
+		r.CPUModel, llc, r.Compute, r.ISA, r.Threads, r.Weights, r.THP, r.WeightsWhy,
 		r.PromptTokens, r.PrefillSeconds, r.PrefillTokPerSec,
 		r.NewTokens, r.DecodeSeconds, r.DecodeTokPerSec, r.DecodeGBPerSec, r.WeightBytesPerToken,
-		r.BandwidthGBPerSec, r.BandwidthLimitTokPerSec, 100*r.DecodeFractionOfBandwidth)
+		r.BandwidthBufferBytes>>20, r.BandwidthGBPerSec, r.GemvReadGBPerSec,
+		100*r.DecodeFractionOfBandwidth, r.BandwidthLimitTokPerSec)
+	if len(r.Profile) > 0 {
+		s += "\n" + formatProfile(r.Profile)
+	}
+	return s
 }
 
 // Bench measures prefill and greedy decode speed on m and, in the same run,
-// the machine's memory read bandwidth with m's thread count. The model is
+// the machine's DRAM read bandwidth with m's thread count. The model is
 // warmed first (one step reads every weight) so page faults are not timed.
 func Bench(m *Model, o BenchOptions) (*BenchResult, error) {
 	if o.PromptTokens <= 0 {
@@ -65,14 +94,18 @@ func Bench(m *Model, o BenchOptions) (*BenchResult, error) {
 	if o.NewTokens <= 0 {
 		o.NewTokens = 64
 	}
-	if o.BandwidthMiB <= 0 {
-		o.BandwidthMiB = 1024
+	probeBytes := DRAMProbeBytes()
+	if o.BandwidthMiB > 0 {
+		probeBytes = int64(o.BandwidthMiB) << 20
 	}
 	if o.Seed == 0 {
 		o.Seed = 1
 	}
+	lvl, llc := kernels.LastLevelCache()
 	r := &BenchResult{
+		CPUModel: kernels.CPUModel(), LLCLevel: lvl, LLCBytes: int64(llc),
 		Compute: m.cfg.Compute.String(), ISA: kernels.CurrentISA().String(), Threads: m.threads,
+		Weights: m.place.chosen.String(), WeightsWhy: m.Placement(), THP: THPMode(),
 		PromptTokens: o.PromptTokens, NewTokens: o.NewTokens,
 		WeightBytesPerToken: m.WeightBytesPerToken(),
 	}
@@ -83,7 +116,10 @@ func Bench(m *Model, o BenchOptions) (*BenchResult, error) {
 		ids[i] = int((x >> 33) % uint64(m.cfg.Vocab))
 	}
 
-	_ = m.mapped.Advise(unix.MADV_WILLNEED)
+	if m.place.chosen == WeightsMmap {
+		// Not with anon: it would read the released file pages back into the cache.
+		_ = m.mapped.Advise(unix.MADV_WILLNEED)
+	}
 	warm := m.NewSession(2)
 	if _, err := warm.Step(ids[0]); err != nil {
 		return nil, err
@@ -97,6 +133,11 @@ func Bench(m *Model, o BenchOptions) (*BenchResult, error) {
 	}
 	r.PrefillSeconds = time.Since(t0).Seconds()
 	next := argmaxF32(lg[0])
+	var pp poolProfile
+	if o.Profile {
+		s.prof = &stepProfile{}
+		m.pool.prof.Store(&pp)
+	}
 	t0 = time.Now()
 	for i := 0; i < o.NewTokens; i++ {
 		l, err := s.Step(next)
@@ -106,11 +147,21 @@ func Bench(m *Model, o BenchOptions) (*BenchResult, error) {
 		next = argmaxF32(l)
 	}
 	r.DecodeSeconds = time.Since(t0).Seconds()
+	if o.Profile {
+		m.pool.prof.Store(nil)
+		r.Profile = m.profileRows(s.prof, &pp)
+		s.prof = nil
+	}
 	r.PrefillTokPerSec = float64(o.PromptTokens) / r.PrefillSeconds
 	r.DecodeTokPerSec = float64(o.NewTokens) / r.DecodeSeconds
 	r.DecodeGBPerSec = float64(r.WeightBytesPerToken) * r.DecodeTokPerSec / 1e9
 
-	r.BandwidthGBPerSec = ReadBandwidth(int64(o.BandwidthMiB)<<20, m.threads)
+	bw, err := MeasureDRAM(probeBytes, m.threads)
+	if err != nil {
+		return nil, err
+	}
+	r.BandwidthBufferBytes = bw.BufferBytes
+	r.BandwidthGBPerSec, r.GemvReadGBPerSec = bw.StreamGBPerSec, bw.GemvGBPerSec
 	if r.BandwidthGBPerSec > 0 {
 		r.BandwidthLimitTokPerSec = r.BandwidthGBPerSec * 1e9 / float64(r.WeightBytesPerToken)
 		r.DecodeFractionOfBandwidth = r.DecodeGBPerSec / r.BandwidthGBPerSec
@@ -128,37 +179,76 @@ func argmaxF32(x []float32) int {
 	return best
 }
 
-// ReadBandwidth returns the best of 5 timed passes (GB/s) of threads
-// goroutines each reading its share of a bytes-sized buffer once. The read
-// kernel is kernels.DotInt8 over the two halves of each share: the same SIMD
-// streaming loads as the decode GEMV, with no write traffic.
-func ReadBandwidth(bytes int64, threads int) float64 {
-	if threads < 1 {
-		threads = 1
+// DRAMProbeBytes is the default probe buffer: 8x the last-level cache (sysfs),
+// at least 1 GiB, and at most a quarter of MemAvailable. With a 260 MiB L3
+// (recent Xeons) a 1 GiB buffer would leave a quarter of it cache-resident
+// between passes; at 8x the cache serves well under 1/8 of the reads even
+// with a perfect replacement policy, and streaming evicts it in practice.
+func DRAMProbeBytes() int64 {
+	_, llc := kernels.LastLevelCache()
+	n := max(int64(8)*int64(llc), 1<<30)
+	if avail := memAvailable(); avail > 0 && n > avail/4 {
+		n = max(avail/4, 64<<20)
 	}
-	n := int(max(bytes, 1<<20)) &^ 127
-	buf := make([]int8, n)
-	for i := range buf {
-		buf[i] = int8(i) // touch every page so the passes do not time page faults
+	return n
+}
+
+// Bandwidth is one DRAM read measurement.
+type Bandwidth struct {
+	BufferBytes    int64
+	StreamGBPerSec float64 // STREAM-like read: best of the passes
+	GemvGBPerSec   float64 // the int8 decode GEMV over the same buffer: best of the passes
+}
+
+// MeasureDRAM reads a bytes-sized buffer (rounded to whole 4096-byte rows)
+// with threads goroutines, alternating 5 passes of the STREAM-like read and 5
+// of the int8 GEMV kernel. The buffer is anonymous memory advised for huge
+// pages and populated before timing, like the anon weight placement.
+func MeasureDRAM(bytes int64, threads int) (Bandwidth, error) {
+	const cols = 4096
+	threads = max(threads, 1)
+	rows := int(max(bytes, 1<<20) / cols)
+	n := rows * cols
+	raw, err := unix.Mmap(-1, 0, n+hugePage, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
+	if err != nil {
+		return Bandwidth{}, fmt.Errorf("bandwidth probe: mapping %d MiB: %w", n>>20, err)
 	}
-	best := 0.0
-	for pass := 0; pass < 5; pass++ {
+	defer unix.Munmap(raw)
+	skip := int((hugePage - uintptr(unsafe.Pointer(&raw[0]))%hugePage) % hugePage)
+	buf := raw[skip : skip+n]
+	adviseHuge(buf)
+	for i := 0; i < n; i += 64 {
+		buf[i] = byte(i >> 6) // populate every page before timing
+	}
+	w := viewI8(buf)
+	xv := make([]int8, cols)
+	for i := range xv {
+		xv[i] = int8(i%7 - 3)
+	}
+	comp := make([]int32, rows)
+	acc := make([]int32, rows)
+	b := Bandwidth{BufferBytes: int64(n)}
+	split := func(f func(t, lo, hi int)) float64 {
 		var wg sync.WaitGroup
-		sums := make([]int32, threads)
 		t0 := time.Now()
-		for w := 0; w < threads; w++ {
-			lo, hi := n*w/threads, n*(w+1)/threads
-			half := (hi - lo) / 2
+		for t := 0; t < threads; t++ {
 			wg.Add(1)
-			go func(w int, a, b []int8) {
+			go func(t int) {
 				defer wg.Done()
-				sums[w] = kernels.DotInt8(a, b)
-			}(w, buf[lo:lo+half], buf[lo+half:lo+2*half])
+				f(t, rows*t/threads, rows*(t+1)/threads)
+			}(t)
 		}
 		wg.Wait()
-		if d := time.Since(t0).Seconds(); d > 0 {
-			best = max(best, float64(n)/d/1e9)
-		}
+		return float64(n) / time.Since(t0).Seconds() / 1e9
 	}
-	return best
+	sums := make([]uint64, threads)
+	for pass := 0; pass < 5; pass++ {
+		b.StreamGBPerSec = max(b.StreamGBPerSec, split(func(t, lo, hi int) {
+			sums[t] += kernels.StreamRead(buf[lo*cols : hi*cols])
+		}))
+		b.GemvGBPerSec = max(b.GemvGBPerSec, split(func(_, lo, hi int) {
+			kernels.GemvInt8Comp(acc[lo:hi], w[lo*cols:hi*cols], hi-lo, cols, xv, comp[lo:hi])
+		}))
+	}
+	return b, nil
 }

@@ -62,7 +62,11 @@ func BenchmarkLlama8BShape(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer m.Close()
-	bw := ReadBandwidth(1<<30, m.Threads())
+	dram, err := MeasureDRAM(DRAMProbeBytes(), m.Threads())
+	if err != nil {
+		b.Fatal(err)
+	}
+	bw := dram.StreamGBPerSec
 	b.Run("decode", func(b *testing.B) {
 		s := m.NewSession(b.N + 2)
 		if _, err := s.Step(1); err != nil { // warm: reads every weight once
@@ -118,12 +122,28 @@ func BenchmarkTinyInt8(b *testing.B) {
 // TestBenchSmoke runs Bench on the fixture so the function stays exercised.
 func TestBenchSmoke(t *testing.T) {
 	m := loadModel(t, testfix.Path(t, "golden", "ct2go", "int8_float16"), ComputeDefault)
-	r, err := Bench(m, BenchOptions{PromptTokens: 8, NewTokens: 4, BandwidthMiB: 64})
+	r, err := Bench(m, BenchOptions{PromptTokens: 8, NewTokens: 4, BandwidthMiB: 64, Profile: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.PrefillTokPerSec <= 0 || r.DecodeTokPerSec <= 0 || r.BandwidthGBPerSec <= 0 || r.WeightBytesPerToken <= 0 {
+	if r.PrefillTokPerSec <= 0 || r.DecodeTokPerSec <= 0 || r.BandwidthGBPerSec <= 0 || r.GemvReadGBPerSec <= 0 ||
+		r.WeightBytesPerToken <= 0 || r.BandwidthBufferBytes != 64<<20 || r.Weights != "mmap" {
 		t.Errorf("implausible result %+v", r)
+	}
+	// The profile covers every op of the 4 decode steps: one embedding and one
+	// lm_head per token, a qkv per layer and token, and quantization before each linear.
+	L := float64(m.Config().Layers)
+	want := map[string]float64{"embedding": 1, "lm_head": 1, "qkv (linear_0)": L, "attention": L, "rms norms": 2*L + 1, "quantize activations": 5*L + 1}
+	for _, row := range r.Profile {
+		if c, ok := want[row.Op]; ok {
+			if row.CallsPerToken != c {
+				t.Errorf("profile %s: %v calls per token, want %v", row.Op, row.CallsPerToken, c)
+			}
+			delete(want, row.Op)
+		}
+	}
+	if len(want) != 0 {
+		t.Errorf("profile lacks %v", want)
 	}
 	t.Log("\n" + r.String())
 }

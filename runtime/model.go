@@ -17,6 +17,9 @@ type Options struct {
 	// Threads is the number of goroutines that split each matrix product by
 	// output rows (and attention by heads); <= 0 means runtime.NumCPU().
 	Threads int
+	// Weights places the decode weights: the model.bin mapping, an anonymous
+	// huge-page copy, or (default) whichever a load-time probe reads faster.
+	Weights Weights
 }
 
 type layer struct {
@@ -39,6 +42,7 @@ type Model struct {
 	rope    *ropeTable
 	pool    *pool
 	threads int
+	place   placement // where the linears live (placement.go)
 
 	tokOnce  sync.Once
 	tokIndex map[string]int
@@ -56,6 +60,10 @@ func Load(dir string, opts Options) (*Model, error) {
 	if err != nil {
 		mp.Close()
 		return nil, err
+	}
+	if err := m.placeWeights(opts.Weights); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return m, nil
 }
@@ -331,5 +339,9 @@ func (m *Model) WeightBytesPerToken() int64 {
 // Close unmaps model.bin; the Model and its Sessions must not be used after.
 func (m *Model) Close() error {
 	m.pool.close()
-	return m.mapped.Close()
+	err := m.mapped.Close()
+	if perr := m.place.close(); err == nil {
+		err = perr
+	}
+	return err
 }

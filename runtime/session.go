@@ -28,6 +28,8 @@ type Session struct {
 	wbuf                           [][]float32 // per worker: dequantized weight rows (float32 path)
 	scores                         [][]float32 // per worker: attention scores [group][maxLen]
 	embQ                           []int8
+
+	prof *stepProfile // non-nil while bench --profile records (profile.go)
 }
 
 // NewSession allocates a KV cache for up to maxLen positions
@@ -131,6 +133,7 @@ func (s *Session) forward(ctx context.Context, ids []int, all bool) ([][]float32
 	s.up = grow(s.up, T*c.Inter)
 
 	// Embeddings (CT2 Embeddings::operator(): gather, then dequantize for int8).
+	t0 := s.tick()
 	for t, id := range ids {
 		row := s.x[t*H : (t+1)*H]
 		if c.Compute == ComputeInt8 {
@@ -139,6 +142,7 @@ func (s *Session) forward(ctx context.Context, ids []int, all bool) ([][]float32
 			m.embed.rowF32(row, id)
 		}
 	}
+	s.tock(opEmbed, t0)
 
 	for li := range m.layers {
 		if err := ctx.Err(); err != nil {
@@ -146,25 +150,47 @@ func (s *Session) forward(ctx context.Context, ids []int, all bool) ([][]float32
 		}
 		l := &m.layers[li]
 		// Self-attention block: x += linear_1(attn(linear_0(rmsnorm(x)))).
+		t0 = s.tick()
 		for t := 0; t < T; t++ {
 			rmsNorm(s.xn[t*H:(t+1)*H], s.x[t*H:(t+1)*H], l.attnNorm, c.Epsilon)
 		}
+		s.tock(opNorm, t0)
+		t0 = s.tick()
 		s.linear(l.qkv, s.xn, T, s.qkv, false)
+		s.tock(opQKV, t0)
+		t0 = s.tick()
 		s.attention(li, T)
+		s.tock(opAttn, t0)
+		t0 = s.tick()
 		s.linear(l.out, s.ctx, T, s.tmp, false)
+		s.tock(opOut, t0)
+		t0 = s.tick()
 		addInto(s.x, s.tmp)
+		s.tock(opResidual, t0)
 
 		// FFN block: x += linear_1(silu(linear_0(h)) * linear_0_noact(h)), h = rmsnorm(x).
+		t0 = s.tick()
 		for t := 0; t < T; t++ {
 			rmsNorm(s.xn[t*H:(t+1)*H], s.x[t*H:(t+1)*H], l.ffnNorm, c.Epsilon)
 		}
+		s.tock(opNorm, t0)
+		t0 = s.tick()
 		s.linear(l.gate, s.xn, T, s.gate, true)
+		s.tock(opGate, t0)
+		t0 = s.tick()
 		s.linear(l.up, s.xn, T, s.up, false)
+		s.tock(opUp, t0)
+		t0 = s.tick()
 		for i, u := range s.up {
 			s.gate[i] = u * s.gate[i]
 		}
+		s.tock(opResidual, t0)
+		t0 = s.tick()
 		s.linear(l.down, s.gate, T, s.tmp, false)
+		s.tock(opDown, t0)
+		t0 = s.tick()
 		addInto(s.x, s.tmp)
+		s.tock(opResidual, t0)
 	}
 	s.pos += T
 
@@ -174,12 +200,19 @@ func (s *Session) forward(ctx context.Context, ids []int, all bool) ([][]float32
 		first = T - 1
 	}
 	n := T - first
+	t0 = s.tick()
 	for t := first; t < T; t++ {
 		rmsNorm(s.xn[(t-first)*H:(t-first+1)*H], s.x[t*H:(t+1)*H], m.norm, c.Epsilon)
 	}
+	s.tock(opNorm, t0)
 	V := c.Vocab
 	flat := make([]float32, n*V)
+	t0 = s.tick()
 	s.linear(m.proj, s.xn[:n*H], n, flat, false)
+	s.tock(opLMHead, t0)
+	if s.prof != nil && T == 1 {
+		s.prof.steps++
+	}
 	out := make([][]float32, n)
 	for i := range out {
 		out[i] = flat[i*V : (i+1)*V : (i+1)*V]
@@ -230,6 +263,7 @@ func (s *Session) linear(w *matrix, x []float32, n int, out []float32, act bool)
 	rows, cols := w.rows, w.cols
 	if m.cfg.Compute == ComputeInt8 {
 		// Dynamic per-token quantization (common.cc:339-400).
+		tq := s.tick()
 		s.xq = grow(s.xq, n*cols)
 		s.xs = grow(s.xs, n)
 		xq, xs := s.xq, s.xs
@@ -243,6 +277,7 @@ func (s *Session) linear(w *matrix, x []float32, n int, out []float32, act bool)
 		} else {
 			quant(0, 0, n)
 		}
+		s.addQuant(tq)
 		s.acc = grow(s.acc, n*rows)
 		acc := s.acc
 		m.pool.runAligned(rows, 16, func(_, lo, hi int) {

@@ -20,7 +20,9 @@ func benchCommand() *cli.Command {
 			&cli.IntFlag{Name: "new-tokens", Aliases: []string{"new_tokens"}, Value: 64, Usage: "greedy decode steps"},
 			&cli.IntFlag{Name: "threads", Usage: "threads (default: all cores)"},
 			&cli.StringFlag{Name: "compute", Value: "default", Usage: "compute type: default (CTranslate2's CPU choice), float32, int8"},
-			&cli.IntFlag{Name: "bandwidth-mib", Value: 1024, Usage: "buffer size of the memory read-bandwidth loop"},
+			&cli.StringFlag{Name: "weights", Value: "auto", Usage: "weight placement: auto (measure both at load), mmap (decode from the model.bin mapping), anon (copy into huge-page anonymous memory)"},
+			&cli.IntFlag{Name: "bandwidth-mib", Usage: "buffer of the DRAM read probe in MiB (default: 8x the last-level cache, at least 1024)"},
+			&cli.BoolFlag{Name: "profile", Usage: "time each op of the decode steps"},
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
 		},
 		Action: func(c *cli.Context) error {
@@ -28,12 +30,16 @@ func benchCommand() *cli.Command {
 			if err != nil {
 				return usagef("--compute: %v", err)
 			}
-			m, err := runtime.Load(c.String("model"), runtime.Options{Compute: compute, Threads: c.Int("threads")})
+			weights, err := runtime.ParseWeights(c.String("weights"))
+			if err != nil {
+				return usagef("--weights: %v", err)
+			}
+			m, err := runtime.Load(c.String("model"), runtime.Options{Compute: compute, Threads: c.Int("threads"), Weights: weights})
 			if err != nil {
 				return err
 			}
 			defer m.Close()
-			r, err := runtime.Bench(m, runtime.BenchOptions{PromptTokens: c.Int("prompt-tokens"), NewTokens: c.Int("new-tokens"), BandwidthMiB: c.Int("bandwidth-mib")})
+			r, err := runtime.Bench(m, runtime.BenchOptions{PromptTokens: c.Int("prompt-tokens"), NewTokens: c.Int("new-tokens"), BandwidthMiB: c.Int("bandwidth-mib"), Profile: c.Bool("profile")})
 			if err != nil {
 				return err
 			}
@@ -44,7 +50,7 @@ func benchCommand() *cli.Command {
 				}{r, peakRSS()})
 			}
 			fmt.Println(r.String())
-			fmt.Printf("peak RSS %s (model.bin is memory-mapped: its pages count as shared file memory)\n", human(peakRSS()))
+			fmt.Printf("peak RSS %s (mapped model.bin pages count as shared file memory, anon copies as anonymous)\n", human(peakRSS()))
 			return nil
 		},
 	}

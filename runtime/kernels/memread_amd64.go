@@ -10,3 +10,11 @@ func sumBytesAVX2(p *byte, n int) uint64
 
 //go:noescape
 func sumBytes4AVX2(p *byte, n int) uint64
+
+// streamRead: len(p) is a positive multiple of 128.
+func streamRead(p []byte) uint64 {
+	if !hasAVX2 || cur == Generic {
+		return streamReadGo(p)
+	}
+	return sumBytesAVX2(&p[0], len(p))
+}

@@ -1,0 +1,5 @@
+//go:build !amd64
+
+package kernels
+
+func streamRead(p []byte) uint64 { return streamReadGo(p) }

@@ -1,0 +1,114 @@
+package runtime
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/ct2go/ct2go/internal/testfix"
+	"github.com/ct2go/ct2go/runtime/internal/testmodel"
+)
+
+func TestParseWeights(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want Weights
+		ok   bool
+	}{{"", WeightsAuto, true}, {"auto", WeightsAuto, true}, {"mmap", WeightsMmap, true}, {"anon", WeightsAnon, true}, {"heap", 0, false}, {"ANON", 0, false}} {
+		got, err := ParseWeights(c.in)
+		if (err == nil) != c.ok || (c.ok && got != c.want) {
+			t.Errorf("ParseWeights(%q) = %v, %v; want %v, ok=%v", c.in, got, err, c.want, c.ok)
+		}
+		if c.ok && got.String() != strings.TrimPrefix(c.want.String(), "") {
+			t.Errorf("%v.String() = %q", got, got.String())
+		}
+	}
+}
+
+// The anonymous copy must change where the weights are, never what they are:
+// logits are bit-identical to decoding from the mapping, for int8 and float32
+// compute and for stored int8 and float16/float32 weights.
+func TestWeightsAnonBitIdentical(t *testing.T) {
+	ids := []int{1, 17, 300, 5, 42, 99, 7}
+	golden := func(t *testing.T) string { return testfix.Path(t, "golden", "ct2go", "int8_float16") }
+	built := func(q string) func(t *testing.T) string {
+		return func(t *testing.T) string { return testmodel.Build(t, "ct2go", q) }
+	}
+	for _, c := range []struct {
+		model   string
+		dir     func(t *testing.T) string
+		compute Compute
+	}{
+		{"int8_float16", golden, ComputeInt8},
+		{"int8_float16", golden, ComputeFloat32},
+		{"float16", built("float16"), ComputeFloat32},
+		{"float32", built("float32"), ComputeFloat32},
+		{"float16", built("float16"), ComputeInt8}, // converted to int8 at load: nothing left to copy
+	} {
+		t.Run(c.model+"/"+c.compute.String(), func(t *testing.T) {
+			dir := c.dir(t)
+			logits := map[Weights][][]float32{}
+			for _, w := range []Weights{WeightsMmap, WeightsAnon} {
+				m, err := Load(dir, Options{Compute: c.compute, Threads: 2, Weights: w})
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := w
+				if c.model == "float16" && c.compute == ComputeInt8 {
+					want = WeightsMmap
+				}
+				if m.PlacementChosen() != want {
+					t.Errorf("%v: placement %q, want %v", w, m.Placement(), want)
+				}
+				if w == WeightsAnon && len(m.mappedViews()) != 0 {
+					t.Errorf("anon: %d linears still view the mapping", len(m.mappedViews()))
+				}
+				s := m.NewSession(len(ids) + 3)
+				out, err := s.Prefill(ids, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, id := range []int{3, 4, 5} {
+					l, err := s.Step(id)
+					if err != nil {
+						t.Fatal(err)
+					}
+					out = append(out, append([]float32(nil), l...))
+				}
+				logits[w] = out
+				if err := m.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			a, b := logits[WeightsMmap], logits[WeightsAnon]
+			for i := range a {
+				for j := range a[i] {
+					if math.Float32bits(a[i][j]) != math.Float32bits(b[i][j]) {
+						t.Fatalf("position %d logit %d: mmap %v, anon %v", i, j, a[i][j], b[i][j])
+					}
+				}
+			}
+		})
+	}
+}
+
+// Auto keeps small models mapped (they largely fit in cache; no probe runs).
+func TestWeightsAutoSmallModelMaps(t *testing.T) {
+	m, err := Load(testfix.Path(t, "golden", "ct2go", "int8_float16"), Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if m.PlacementChosen() != WeightsMmap || !strings.Contains(m.Placement(), "auto") {
+		t.Errorf("placement %q, want mmap chosen by auto", m.Placement())
+	}
+}
+
+func TestMeminfo(t *testing.T) {
+	if v := meminfo("/proc/meminfo", "MemTotal:"); v <= 0 {
+		t.Skipf("no /proc/meminfo (%d)", v)
+	}
+	if v := meminfo("/proc/meminfo", "NoSuchKey:"); v != -1 {
+		t.Errorf("absent key = %d, want -1", v)
+	}
+}
