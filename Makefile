@@ -14,7 +14,7 @@ ifeq ($(BINDIR),)
 BINDIR   := $(shell $(GO) env GOPATH)/bin
 endif
 
-.PHONY: all build install demo test vet fmt-check clean bench-convert bench-tokenizer fuzz
+.PHONY: all build install demo test vet fmt-check clean bench bench-convert bench-tokenizer fuzz
 
 all: build
 
@@ -48,6 +48,11 @@ vet:
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# Opt-in: prefill/decode of the full-size 8B-shaped int8_float16 model vs this machine's DRAM bandwidth, 3 runs
+# (builds the model once under BENCH_DIR, ~8 GB kept; ~26 GB free needed the first time). See scripts/bench-decode.sh.
+bench: build
+	bash scripts/bench-decode.sh
 
 # Opt-in, long (~10 min, ~34 GB of disk): full-size synthetic 11B-Vision and 8B conversions, cold and warm.
 bench-convert: build

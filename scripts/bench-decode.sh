@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Decode/prefill benchmark on the full-size 8B-shaped int8_float16 model (opt-in: `make bench`, not part of
+# `make test`). Issue 14's acceptance measurement, reproducible with one command on any machine:
+#
+#   1. if $BENCH_DIR/llama-3.1-8b-int8_float16/model.bin is missing: `ct2go synth --preset llama-3.1-8b` (random
+#      bf16 weights, real shapes, ~16 GB) and `ct2go convert --quantization int8_float16` (~8 GB), then the synthetic
+#      checkpoint is deleted; the converted model is kept for the next run (delete BENCH_DIR to reclaim the disk);
+#   2. RUNS (default 3) separate processes of `ct2go bench --threads THREADS --json` (each loads the model, chooses
+#      the weight placement, measures prefill, decode and the DRAM read bandwidth);
+#   3. prints every run and the medians: prefill and decode tok/s, DRAM GB/s, decode as a fraction of it, run-to-run
+#      spread of decode ((max-min)/median), CPU model, L3 size, weight placement, and the load average.
+#
+# Environment: BENCH_DIR (default ./out/bench-decode), THREADS (2), RUNS (3), BENCH_ARGS (extra bench flags, e.g.
+# "--weights anon --profile"), CT2GO (bin/ct2go), FIXTURES (../shared/fixtures: the tokenizer synth copies).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CT2GO=${CT2GO:-bin/ct2go}
+THREADS=${THREADS:-2}
+RUNS=${RUNS:-3}
+BASE=${BENCH_DIR:-$PWD/out/bench-decode}
+FIXTURES=${FIXTURES:-../shared/fixtures}
+MODEL="$BASE/llama-3.1-8b-int8_float16"
+
+command -v jq >/dev/null || { echo "bench-decode: needs jq" >&2; exit 1; }
+mkdir -p "$BASE"
+if [ ! -f "$MODEL/model.bin" ]; then
+  need_gb=26 # 16 GB synthetic bf16 checkpoint + 8 GB model.bin + margin
+  free_gb=$(df -Pk "$BASE" | awk 'NR==2 {print int($4/1024/1024)}')
+  if [ "$free_gb" -lt "$need_gb" ]; then
+    echo "bench-decode: $free_gb GiB free in $BASE, need about $need_gb GiB once (set BENCH_DIR elsewhere)" >&2
+    exit 1
+  fi
+  hf="$BASE/hf-llama-3.1-8b"
+  trap 'rm -rf "$hf"' EXIT
+  echo "bench-decode: building $MODEL (synth + convert, a few minutes, once)"
+  "$CT2GO" synth --preset llama-3.1-8b --output_dir "$hf" --tokenizer "$FIXTURES/tiny-mllama" --quiet
+  "$CT2GO" convert --model "$hf" --output_dir "$MODEL" --quantization int8_float16 --force --quiet
+  rm -rf "$hf"
+fi
+
+printf 'machine: %s, %s vCPUs, %s; load average before: %s\n' \
+  "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)" "$(nproc)" \
+  "$(free -g | awk '/Mem:/ {print $2 " GiB RAM"}')" "$(cut -d' ' -f1-3 /proc/loadavg)"
+
+runs=()
+for i in $(seq 1 "$RUNS"); do
+  # shellcheck disable=SC2086
+  out=$("$CT2GO" bench --model "$MODEL" --threads "$THREADS" --json $BENCH_ARGS)
+  runs+=("$out")
+  jq -r --arg i "$i" '"run \($i): prefill \(.prefill_tok_per_sec*100|round/100) tok/s, decode \(.decode_tok_per_sec*1000|round/1000) tok/s = \(.decode_gb_per_sec*100|round/100) GB/s, DRAM \(.bandwidth_gb_per_sec*100|round/100) GB/s (GEMV kernel \(.gemv_read_gb_per_sec*100|round/100)), fraction \(.decode_fraction_of_bandwidth*1000|round/10)%, weights \(.weights)"' <<<"$out"
+done
+
+printf '%s\n' "${runs[@]}" | jq -s -r --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" '
+  def median: sort | if length % 2 == 1 then .[length/2|floor] else (.[length/2-1] + .[length/2]) / 2 end;
+  def r2: . * 100 | round / 100;
+  (map(.decode_tok_per_sec)) as $d
+  | (map(.prefill_tok_per_sec) | median) as $p
+  | (map(.bandwidth_gb_per_sec) | median) as $bw
+  | ($d | median) as $dm
+  | .[0] as $f
+  | "== summary of \(length) runs (\($f.threads) threads, \($f.compute), isa \($f.isa)) ==",
+    "cpu:             \($f.cpu_model)",
+    "last-level cache: L\($f.llc_level) \($f.llc_bytes / 1048576 | round) MiB",
+    "weights:         \(map(.weights) | unique | join(",")) (\($f.weights_detail))",
+    "prefill:         \($p | r2) tok/s (median, \($f.prompt_tokens) tokens)",
+    "decode:          \($dm * 1000 | round / 1000) tok/s (median of \(length); spread \((($d | max) - ($d | min)) / $dm * 1000 | round / 10)%)",
+    "DRAM bandwidth:  \($bw | r2) GB/s (median STREAM-like read, \($f.bandwidth_buffer_bytes / 1048576 | round) MiB buffer)",
+    "fraction:        \($dm * $f.weight_bytes_per_token / 1e9 / $bw * 1000 | round / 10)% of DRAM bandwidth (median decode x \($f.weight_bytes_per_token) bytes/token / median bandwidth)",
+    "load average after: \($load)"'
