@@ -20,7 +20,7 @@ func benchCommand() *cli.Command {
 			&cli.IntFlag{Name: "new-tokens", Aliases: []string{"new_tokens"}, Value: 64, Usage: "greedy decode steps"},
 			&cli.IntFlag{Name: "threads", Usage: "threads (default: all cores)"},
 			&cli.StringFlag{Name: "compute", Value: "default", Usage: "compute type: default (CTranslate2's CPU choice), float32, int8"},
-			&cli.StringFlag{Name: "weights", Value: "auto", Usage: "weight placement: auto (measure both at load), mmap (decode from the model.bin mapping), anon (copy into huge-page anonymous memory)"},
+			weightsFlag(),
 			&cli.IntFlag{Name: "bandwidth-mib", Usage: "buffer of the DRAM read probe in MiB (default: 8x the last-level cache, at least 1024)"},
 			&cli.BoolFlag{Name: "profile", Usage: "time each op of the decode steps"},
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
@@ -30,9 +30,9 @@ func benchCommand() *cli.Command {
 			if err != nil {
 				return usagef("--compute: %v", err)
 			}
-			weights, err := runtime.ParseWeights(c.String("weights"))
+			weights, err := weightsOption(c)
 			if err != nil {
-				return usagef("--weights: %v", err)
+				return err
 			}
 			m, err := runtime.Load(c.String("model"), runtime.Options{Compute: compute, Threads: c.Int("threads"), Weights: weights})
 			if err != nil {
@@ -54,4 +54,17 @@ func benchCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// weightsFlag is --weights of bench, run and verify.
+func weightsFlag() cli.Flag {
+	return &cli.StringFlag{Name: "weights", Value: "auto", Usage: "weight placement: auto (measure both at load), mmap (decode from the model.bin mapping), anon (copy into huge-page anonymous memory)"}
+}
+
+func weightsOption(c *cli.Context) (runtime.Weights, error) {
+	w, err := runtime.ParseWeights(c.String("weights"))
+	if err != nil {
+		return 0, usagef("--weights: %v", err)
+	}
+	return w, nil
 }

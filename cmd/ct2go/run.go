@@ -54,6 +54,7 @@ func runCommand() *cli.Command {
 			&cli.IntFlag{Name: "context", Value: 4096, Usage: "with --interactive: positions kept for the conversation"},
 			&cli.BoolFlag{Name: "json", Usage: `print {"ids", "text", "tokens_per_second", ...} instead of streaming`},
 			&cli.IntFlag{Name: "threads", Usage: "runtime threads", DefaultText: "all cores"},
+			weightsFlag(),
 			&cli.StringFlag{Name: "compute", Value: "default", Usage: "compute type: default, float32, int8"},
 		},
 		Action: runRun,
@@ -161,7 +162,11 @@ func runRun(c *cli.Context) error {
 	if err := checkModelPath("run", dir, kindCT2Dir); err != nil {
 		return err
 	}
-	m, err := runtime.Load(dir, runtime.Options{Compute: compute, Threads: c.Int("threads")})
+	weights, err := weightsOption(c)
+	if err != nil {
+		return err
+	}
+	m, err := runtime.Load(dir, runtime.Options{Compute: compute, Threads: c.Int("threads"), Weights: weights})
 	if err != nil {
 		if errors.Is(err, runtime.ErrUnsupported) {
 			return exitError{exitUnsupported, err}

@@ -36,6 +36,7 @@ func verifyCommand() *cli.Command {
 			&cli.Float64Flag{Name: "min-top1", Aliases: []string{"min_top1"}, Usage: "minimum top-1 agreement in percent, overall (negative: not checked)", DefaultText: "100 float32, 90 int8"},
 			&cli.Float64Flag{Name: "max-abs", Aliases: []string{"max_abs"}, Usage: "maximum |Δlogit| (negative: not checked)", DefaultText: "1e-4 float32, unchecked int8"},
 			&cli.IntFlag{Name: "threads", Usage: "runtime threads", DefaultText: "all cores"},
+			weightsFlag(),
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON"},
 		},
 		Action: runVerify,
@@ -67,7 +68,11 @@ func runVerify(c *cli.Context) error {
 	if err != nil {
 		return usagef("--compute: %v", err)
 	}
-	opts := runtime.Options{Compute: compute, Threads: c.Int("threads")}
+	weights, err := weightsOption(c)
+	if err != nil {
+		return err
+	}
+	opts := runtime.Options{Compute: compute, Threads: c.Int("threads"), Weights: weights}
 	m, err := runtime.Load(dir, opts)
 	if err != nil {
 		return verifyErr(err)
