@@ -109,10 +109,11 @@ func bytesOf[T any](s []T) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(s[0])))
 }
 
-// mappedViews lists the payloads of every linear (weights and scales) that are
-// still views into model.bin, in forward order. Matrices converted at load
-// (float -> int8) are already on the heap and are left alone; so is the
-// embedding table, of which a decode step reads one row.
+// mappedViews lists the payloads of every linear (weights and scales) and of
+// the embedding table that are still views into model.bin, in forward order
+// (the embeddings last: a step reads one row of them, which from a released
+// mapping would be a disk read). Matrices converted at load (float -> int8)
+// are already on the heap and are left alone.
 func (m *Model) mappedViews() []tensorView {
 	var out []tensorView
 	add := func(b []byte, set func([]byte)) {
@@ -120,7 +121,7 @@ func (m *Model) mappedViews() []tensorView {
 			out = append(out, tensorView{b, set})
 		}
 	}
-	for _, w := range m.linears() {
+	for _, w := range append(m.linears(), m.embed) {
 		w := w
 		add(bytesOf(w.i8), func(d []byte) { w.i8 = viewI8(d) })
 		add(bytesOf(w.f32), func(d []byte) { w.f32 = viewF32(d) })
