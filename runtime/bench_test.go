@@ -133,7 +133,7 @@ func TestBenchSmoke(t *testing.T) {
 	// The profile covers every op of the 4 decode steps: one embedding and one
 	// lm_head per token, a qkv per layer and token, and quantization before each linear.
 	L := float64(m.Config().Layers)
-	want := map[string]float64{"embedding": 1, "lm_head": 1, "qkv (linear_0)": L, "attention": L, "rms norms": 2*L + 1, "quantize activations": 5*L + 1}
+	want := map[string]float64{"embedding": 1, "lm_head": 1, "qkv (linear_0)": L, "attention": L, "rms norms": 2*L + 1, "quantize activations": 4*L + 1, "ffn gate+up (fused)": L}
 	for _, row := range r.Profile {
 		if c, ok := want[row.Op]; ok {
 			if row.CallsPerToken != c {

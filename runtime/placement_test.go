@@ -108,3 +108,30 @@ func TestMeminfo(t *testing.T) {
 		t.Errorf("absent key = %d, want -1", v)
 	}
 }
+
+// The fused int8 gate+up of decode steps gives the logits of two linear calls, bit for bit.
+func TestGateUpFusedBitIdentical(t *testing.T) {
+	m := loadModel(t, testfix.Path(t, "golden", "ct2go", "int8_float16"), ComputeInt8)
+	run := func(fused bool) [][]float32 {
+		defer func(v bool) { fuseGateUp = v }(fuseGateUp)
+		fuseGateUp = fused
+		s := m.NewSession(8)
+		var out [][]float32
+		for _, id := range []int{1, 128000, 42, 7, 9000} {
+			l, err := s.Step(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, append([]float32(nil), l...))
+		}
+		return out
+	}
+	a, b := run(false), run(true)
+	for i := range a {
+		for j := range a[i] {
+			if math.Float32bits(a[i][j]) != math.Float32bits(b[i][j]) {
+				t.Fatalf("step %d logit %d: two linears %v, fused %v", i, j, a[i][j], b[i][j])
+			}
+		}
+	}
+}

@@ -19,13 +19,14 @@ const (
 	opGate
 	opUp
 	opDown
+	opGateUp   // gate and up in one pool call (int8 decode)
 	opResidual // residual adds and the SiLU gate product
 	opLMHead
 	numOps
 )
 
 var opNames = [numOps]string{"embedding", "rms norms", "quantize activations", "qkv (linear_0)", "attention",
-	"attn out (linear_1)", "ffn gate (linear_0)", "ffn up (linear_0_noact)", "ffn down (linear_1)", "residual + gate product", "lm_head"}
+	"attn out (linear_1)", "ffn gate (linear_0)", "ffn up (linear_0_noact)", "ffn down (linear_1)", "ffn gate+up (fused)", "residual + gate product", "lm_head"}
 
 // stepProfile accumulates wall time per op over the forward passes of a Session.
 type stepProfile struct {
@@ -93,9 +94,13 @@ func (m *Model) profileRows(p *stepProfile, pool *poolProfile) []OpTime {
 		bytes[opGate] += l.gate.bytes()
 		bytes[opUp] += l.up.bytes()
 		bytes[opDown] += l.down.bytes()
+		bytes[opGateUp] += l.gate.bytes() + l.up.bytes()
 	}
 	var rows []OpTime
 	for o := op(0); o < numOps; o++ {
+		if p.calls[o] == 0 && (o == opGate || o == opUp || o == opGateUp) {
+			continue // the FFN ran either fused or as two linears
+		}
 		r := OpTime{Op: opNames[o], MsPerToken: float64(p.ns[o]) / steps / 1e6, CallsPerToken: float64(p.calls[o]) / steps}
 		if total > 0 {
 			r.Share = float64(p.ns[o]) / float64(total)
