@@ -179,7 +179,14 @@ func runVerify(c *cli.Context) error {
 		return verifyErr(err)
 	}
 	if !rep.Pass {
-		return exitError{exitFailure, fmt.Errorf("verification failed: %s", rep.FirstFailure())}
+		what := "overall thresholds"
+		if bad := rep.FailedPrompts(); len(bad) > 0 {
+			what = "prompts " + strings.Join(bad, ", ")
+			if src.corpus != nil {
+				what = "windows " + strings.Join(bad, ", ")
+			}
+		}
+		return exitError{exitFailure, fmt.Errorf("verification failed: %s outside the thresholds (first: %s)", what, rep.FirstFailure())}
 	}
 	return nil
 }
