@@ -21,9 +21,10 @@ func verifyCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "verify",
 		Usage: "run a CTranslate2 model with the Go runtime and compare its logits with reference logits (or with a second model)",
-		Description: "Reference: --reference FILE (safetensors, optionally .zst, with NAME.input_ids I64 [T] and NAME.logits\n" +
-			"F32 [T, vocab] per prompt, e.g. from `ct2go reference` or scripts/reference_logits.py), or --against MODEL_DIR\n" +
-			"(a second CTranslate2 model run by the Go runtime) with --prompts or --text.\n" +
+		Description: "Reference: --against-checkpoint CHECKPOINT (the Hugging Face checkpoint run by the Go runtime in float32),\n" +
+			"--reference FILE (safetensors, optionally .zst, with NAME.input_ids I64 [T] and NAME.logits F32 [T, vocab] per\n" +
+			"prompt, from `ct2go reference` or scripts/reference_logits.py), or --against MODEL_DIR (a second CTranslate2\n" +
+			"model); the model references need --prompts FILE or --text FILE --ctx N.\n" +
 			"Prompts mode compares every position: max/mean |Δlogit|, KL(ref‖model) mean/p99/max, top-1/top-5, perplexities.\n" +
 			"Corpus mode (--text FILE --ctx N [--chunks K]) cuts the text into llama-perplexity windows (N tokens, the first\n" +
 			"<|begin_of_text|>), compares positions N/2…N-2 of each and adds llama-perplexity's statistics: PPL(Q), PPL(base),\n" +
@@ -35,6 +36,7 @@ func verifyCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "model", Usage: "CTranslate2 model directory to check", Required: true},
 			&cli.StringFlag{Name: "reference", Usage: "reference logits (.safetensors or .safetensors.zst)"},
+			&cli.StringFlag{Name: "against-checkpoint", Usage: "a Hugging Face checkpoint (directory or hub id) run by the Go runtime in float32 as the reference: no intermediate file"},
 			&cli.StringFlag{Name: "against", Usage: "a second CTranslate2 model directory whose logits serve as the reference"},
 			&cli.StringFlag{Name: "prompts", Usage: "with --against: JSON prompts, {\"NAME\": [ids] or \"text\"} or a list (text is tokenized with --model's tokenizer)"},
 			&cli.StringFlag{Name: "text", Usage: "corpus mode: a UTF-8 text file, cut into --ctx windows as llama-perplexity does"},
@@ -47,6 +49,7 @@ func verifyCommand() *cli.Command {
 			&cli.IntFlag{Name: "threads", Usage: "runtime threads", DefaultText: "all cores"},
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON"},
 			&cli.StringFlag{Name: "report", Usage: "also write the report as one self-contained HTML file (inline SVG charts) to this path"},
+			offlineFlag,
 		},
 		Action: runVerify,
 	}
@@ -71,17 +74,25 @@ func runVerify(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usagef("verify takes no arguments (got %q): use --model and --reference", c.Args().First())
 	}
-	dir, refPath, against := c.String("model"), c.String("reference"), c.String("against")
+	dir, refPath, against, ckpt := c.String("model"), c.String("reference"), c.String("against"), c.String("against-checkpoint")
 	text, prompts := c.String("text"), c.String("prompts")
+	sources := 0
+	for _, s := range []string{refPath, against, ckpt} {
+		if s != "" {
+			sources++
+		}
+	}
 	switch {
-	case refPath == "" && against == "":
-		return usagef("verify needs --reference FILE or --against MODEL_DIR (with --prompts FILE or --text FILE --ctx N)")
-	case refPath != "" && against != "":
-		return usagef("give --reference or --against, not both")
+	case sources == 0:
+		return usagef("verify needs --against-checkpoint CHECKPOINT, --reference FILE or --against MODEL_DIR (with --prompts FILE or --text FILE --ctx N)")
+	case sources > 1:
+		return usagef("give one of --against-checkpoint, --reference and --against, not several")
 	case text != "" && prompts != "":
 		return usagef("give --prompts or --text, not both")
 	case against != "" && prompts == "" && text == "":
 		return usagef("--against needs --prompts FILE or --text FILE --ctx N")
+	case ckpt != "" && prompts == "" && text == "":
+		return usagef("--against-checkpoint needs --prompts FILE or --text FILE --ctx N")
 	case refPath != "" && prompts != "":
 		return usagef("--prompts goes with --against (a reference file carries its own prompts)")
 	case text != "" && !c.IsSet("ctx"):
@@ -129,9 +140,12 @@ func runVerify(c *cli.Context) error {
 	}
 
 	var src *verifySource
-	if refPath != "" {
+	switch {
+	case refPath != "":
 		src, err = referenceSource(c, m, dir, refPath)
-	} else {
+	case ckpt != "":
+		src, err = checkpointSource(c, m, dir, ckpt)
+	default:
 		src, err = againstSource(c, m, dir, against)
 	}
 	for _, f := range src.cleanupFuncs() {
@@ -279,17 +293,35 @@ func againstSource(c *cli.Context, m *runtime.Model, dir, against string) (*veri
 	if w := verify.RopeWarning(bc, against, nil); w != "" {
 		s.warnings = append(s.warnings, w)
 	}
-	return s, modelInputs(c, s, m, b, dir, against)
+	return s, modelInputs(c, s, m, b, dir, against, dir, against)
+}
+
+// checkpointSource runs the Hugging Face checkpoint itself as the reference
+// (float32, the weights widened exactly from their stored dtype).
+func checkpointSource(c *cli.Context, m *runtime.Model, dir, spec string) (*verifySource, error) {
+	ck, err := modelDir(c, spec, c.Bool("json"))
+	if err != nil {
+		return nil, verifyErr(err)
+	}
+	b, err := loadCheckpoint(ck, runtime.Options{Compute: runtime.ComputeFloat32, Threads: c.Int("threads")})
+	if err != nil {
+		return nil, verifyErr(err)
+	}
+	s := &verifySource{name: ck, cleanup: []func(){func() { b.Close() }}}
+	s.src = fmt.Sprintf("Hugging Face checkpoint %s run by the ct2go runtime (float32 compute, %s weights widened exactly)", ck, b.Config().WeightDType)
+	// The checkpoint's tokenizer first: it is the one the reference speaks.
+	return s, modelInputs(c, s, m, b, dir, ck, ck, dir)
 }
 
 // modelInputs fills s.inputs (and s.corpus) with model b as the reference,
-// for --prompts or --text.
-func modelInputs(c *cli.Context, s *verifySource, m, b *runtime.Model, dir, bdir string) error {
+// for --prompts or --text; text is tokenized with the first of tokDirs that
+// has a tokenizer.json.
+func modelInputs(c *cli.Context, s *verifySource, m, b *runtime.Model, dir, bdir string, tokDirs ...string) error {
 	if b.VocabSize() != m.VocabSize() {
 		return verifyErr(fmt.Errorf("%s has %d tokens, %s has %d: not the same model", bdir, b.VocabSize(), dir, m.VocabSize()))
 	}
 	if c.String("text") != "" {
-		windows, corpus, err := loadCorpus(c, dir, bdir)
+		windows, corpus, err := loadCorpus(c, tokDirs...)
 		if err != nil {
 			return verifyErr(err)
 		}
@@ -301,7 +333,7 @@ func modelInputs(c *cli.Context, s *verifySource, m, b *runtime.Model, dir, bdir
 	if err != nil {
 		return verifyErr(err)
 	}
-	tok, err := corpusTokenizer("", dir)
+	tok, err := corpusTokenizer("", tokDirs...)
 	if err != nil {
 		return verifyErr(err)
 	}
