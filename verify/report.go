@@ -250,9 +250,17 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "FAIL overall: %s\n", f)
 	}
 	if r.Pass {
-		fmt.Fprintf(&b, "PASS: %d prompts, %d positions within thresholds\n", len(r.Prompts), r.Overall.Positions)
+		what := "prompts"
+		if r.Corpus != nil {
+			what = "windows"
+		}
+		fmt.Fprintf(&b, "PASS: %d %s, %d positions within thresholds\n", len(r.Prompts), what, r.Overall.Positions)
 	} else if bad := r.FailedPrompts(); len(bad) > 0 {
-		fmt.Fprintf(&b, "FAILED: prompts %s\n", strings.Join(bad, ", "))
+		what := "prompts"
+		if r.Corpus != nil {
+			what = "windows"
+		}
+		fmt.Fprintf(&b, "FAILED: %s %s\n", what, strings.Join(bad, ", "))
 	} else {
 		b.WriteString("FAILED\n")
 	}

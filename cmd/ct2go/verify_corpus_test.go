@@ -101,7 +101,7 @@ func TestVerifyCorpusAgainst(t *testing.T) {
 
 	// Text output: llama-perplexity's labels.
 	tr := ct2go(t, nil, "verify", "--model", i8, "--against", f32, "--text", text, "--ctx", "64", "--chunks", "2", "--min-top1", "-1")
-	for _, want := range []string{"Mean PPL(Q)/PPL(base)         :", "Mean    KLD:", "Same top p:", "PASS: 2 prompts"} {
+	for _, want := range []string{"Mean PPL(Q)/PPL(base)         :", "Mean    KLD:", "Same top p:", "PASS: 2 windows, 62 positions"} {
 		if tr.code != 0 || !strings.Contains(tr.stdout, want) {
 			t.Errorf("text report (exit %d) lacks %q:\n%s", tr.code, want, tr.stdout)
 		}
