@@ -145,7 +145,7 @@ const (
 	MetaText = "text" // the text file's base name
 )
 
-// CorpusWindowsFromReference lists a corpus reference's windows.
+// CorpusWindows lists a corpus reference's windows.
 func (r *Reference) CorpusWindows() []NamedIDs {
 	out := make([]NamedIDs, len(r.Prompts))
 	for i, p := range r.Prompts {
