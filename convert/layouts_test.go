@@ -108,7 +108,7 @@ func TestGoldenKeyLayouts(t *testing.T) {
 				if _, err := Convert(context.Background(), dir, out, Options{Quantization: q}); err != nil {
 					t.Fatal(err)
 				}
-				compareGolden(t, out, readManifest(t, "ct2go", q))
+				compareGolden(t, out, testfix.ReadManifest(t, "ct2go", q))
 			}
 		})
 	}
@@ -185,7 +185,7 @@ func TestStripGolden(t *testing.T) {
 			if _, err := Convert(context.Background(), out, ct, Options{Quantization: q, Compat: mode == "ct2-compat"}); err != nil {
 				t.Fatal(err)
 			}
-			compareGolden(t, ct, readManifest(t, mode, q))
+			compareGolden(t, ct, testfix.ReadManifest(t, mode, q))
 		}
 	}
 }

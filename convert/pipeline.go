@@ -186,7 +186,7 @@ func writeModel(ctx context.Context, path, display string, plan *Plan, opt Optio
 			}
 		}
 	}()
-	w, err := ct2.NewWriter(sw, specName, specRevision, len(plan.Vars))
+	w, err := ct2.NewWriter(sw, ct2.DecoderSpecName, ct2.DecoderSpecRevision, len(plan.Vars))
 	if err != nil {
 		return fmt.Errorf("%s: %w", display, bare(err))
 	}

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ct2go/ct2go/format/hf"
+	"github.com/ct2go/ct2go/internal/fsutil"
 	"github.com/ct2go/ct2go/runtime"
 	"github.com/ct2go/ct2go/tokenizer"
 )
@@ -51,7 +52,7 @@ type Corpus struct {
 // ReadText reads a --text file: a regular file of valid UTF-8 with some
 // non-whitespace text in it. Errors name the file and the problem.
 func ReadText(path string) (string, error) {
-	b, err := hf.ReadCapped(path, MaxCorpusBytes)
+	b, err := fsutil.ReadCapped(path, MaxCorpusBytes)
 	if err != nil {
 		return "", err
 	}
@@ -203,7 +204,7 @@ func MaxPositions(dir string) (n int, source string) {
 	if _, err := os.Stat(path); err != nil {
 		return 0, ""
 	}
-	raw, err := hf.ReadCapped(path, hf.MaxTokenizerSize)
+	raw, err := fsutil.ReadCapped(path, hf.MaxTokenizerSize)
 	if err != nil {
 		return 0, ""
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ct2go/ct2go/format/hf"
+	"github.com/ct2go/ct2go/internal/fsutil"
 	"github.com/ct2go/ct2go/runtime"
 	"github.com/ct2go/ct2go/tokenizer"
 	"github.com/ct2go/ct2go/verify"
@@ -329,7 +330,7 @@ func modelInputs(c *cli.Context, s *verifySource, m, b *runtime.Model, dir, bdir
 		return nil
 	}
 	pf := c.String("prompts")
-	data, err := hf.ReadCapped(pf, hf.MaxTokenizerSize)
+	data, err := fsutil.ReadCapped(pf, hf.MaxTokenizerSize)
 	if err != nil {
 		return verifyErr(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ct2go/ct2go/format/hf"
+	"github.com/ct2go/ct2go/internal/fsutil"
 	"github.com/ct2go/ct2go/runtime"
 )
 
@@ -237,7 +238,7 @@ func Generate(ctx context.Context, s *runtime.Session, prompt []int, opt Options
 // eos_token of the CTranslate2 config.json looked up in the vocabulary.
 func StopIDs(dir string, m *runtime.Model) ([]int, error) {
 	path := filepath.Join(dir, "generation_config.json")
-	data, err := hf.ReadCapped(path, hf.MaxJSONSize)
+	data, err := fsutil.ReadCapped(path, hf.MaxJSONSize)
 	if err == nil {
 		var gc struct {
 			EOS json.RawMessage `json:"eos_token_id"`

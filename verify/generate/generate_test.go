@@ -136,7 +136,7 @@ var prompt0 = []int{128000, 9906, 11, 1917, 0}
 func TestGenerateGreedy(t *testing.T) {
 	t.Parallel()
 	m := fixtureModel(t)
-	want, err := m.Greedy(prompt0, 10, nil)
+	want, err := argmaxDecode(m, prompt0, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,4 +252,32 @@ func TestResultRates(t *testing.T) {
 	if (&Result{IDs: []int{1}}).TokensPerSecond() != 0 {
 		t.Error("one token has no decode rate")
 	}
+}
+
+// argmaxDecode is the plain greedy loop Generate must reproduce: prefill, then
+// feed back the argmax (first index on ties) of every step, maxNew ids.
+func argmaxDecode(m *runtime.Model, prompt []int, maxNew int) ([]int, error) {
+	s := m.NewSession(len(prompt) + maxNew)
+	lg, err := s.Prefill(prompt, false)
+	if err != nil {
+		return nil, err
+	}
+	argmax := func(x []float32) int {
+		best := 0
+		for i, v := range x {
+			if v > x[best] {
+				best = i
+			}
+		}
+		return best
+	}
+	out := []int{argmax(lg[0])}
+	for len(out) < maxNew {
+		l, err := s.Step(out[len(out)-1])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, argmax(l))
+	}
+	return out, nil
 }
