@@ -129,7 +129,7 @@ type tensorsGolden struct {
 func TestStripGolden(t *testing.T) {
 	in := testfix.Path(t, "tiny-mllama")
 	out := filepath.Join(t.TempDir(), "stripped")
-	if _, err := Strip(context.Background(), in, out, false, nil); err != nil {
+	if _, err := Strip(context.Background(), in, out, KeepExisting, nil); err != nil {
 		t.Fatal(err)
 	}
 	// Config: the same fields and values as transformers' save of the stripped model.

@@ -33,15 +33,19 @@ func inspectCommand() *cli.Command {
 				return usagef("inspect takes exactly one PATH (model.bin, a CTranslate2 model directory or a Hugging Face checkpoint)")
 			}
 			path := c.Args().First()
-			st, err := os.Stat(path)
-			if err != nil {
-				// Not a local path: try it as a Hugging Face id.
+			if _, err := os.Stat(path); err != nil {
+				// Not a local path: try it as a Hugging Face id (modelDir never
+				// sends path-like values to the hub).
 				if path, err = modelDir(c, path, c.Bool("json")); err != nil {
 					return err
 				}
-				if st, err = os.Stat(path); err != nil {
-					return err
-				}
+			}
+			if err := checkModelPath("inspect", path, kindAnyOrBin); err != nil {
+				return err
+			}
+			st, err := os.Stat(path)
+			if err != nil {
+				return err
 			}
 			bin := path
 			if st.IsDir() {
