@@ -51,6 +51,9 @@
 // (e.g. float16 weights widened block by block) pack the tokens once with PackedF32 and
 // call GemmF32Packed per block, which has no row minimum.
 //
+// PeakFMA measures the float32 FMA throughput of the current level (register-only loop on
+// threads locked OS threads, ~200 ms); benchmarks report GEMM GFLOPS as a fraction of it.
+//
 // Concurrency: kernels keep no state and allocate nothing, so callers may run them from
 // many goroutines on disjoint destination slices (e.g. splitting rows). Only SetISA mutates
 // package state and must not run concurrently with kernel calls.
