@@ -51,6 +51,21 @@
 // (e.g. float16 weights widened block by block) pack the tokens once with PackedF32 and
 // call GemmF32Packed per block, which has no row minimum.
 //
+// Half-precision weights (bfloat16 or float16 bit patterns, e.g. a model.bin or safetensors
+// tensor viewed in place as []uint16, unaligned is fine) multiply float32 activations
+// without a float32 copy of the matrix: GemvHalf(dst, w, kernels.BF16, rows, cols, x) for
+// decode (widened in registers: bf16 bits<<16, f16 vcvtph2ps), and for prefill
+//
+//	var p kernels.PackedF32
+//	p.Pack(x, n, cols)                                       // once per linear call
+//	kernels.GemmHalfPacked(dst[r0:], R, w[r0*cols:r1*cols], kernels.BF16, r1-r0, &p)
+//
+// per goroutine row range. GemmHalfPacked widens 8 rows at a time into an L2-resident panel
+// and runs the float32 register tile on it for every token block of a superblock (the tile
+// prefetches the next panel's weights meanwhile), so it runs near the float32 GEMM's speed.
+// Widening is exact, so every half kernel equals the float32 kernel on the widened matrix
+// up to summation order (the bound above).
+//
 // PeakFMA measures the float32 FMA throughput of the current level (register-only loop on
 // threads locked OS threads, ~200 ms); benchmarks report GEMM GFLOPS as a fraction of it.
 //

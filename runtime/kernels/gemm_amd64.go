@@ -12,7 +12,7 @@ import (
 func gemmInt8Tile8x32(dst *int32, ld int, w *int8, cols, kq int, xp *byte, comp *int32, nrows int, tokmask uint64, idx *int32)
 
 //go:noescape
-func gemmF32Tile8x32(dst *float32, ld int, w *float32, cols, kq int, xp *byte, nrows int, tokmask uint64, idx *int32)
+func gemmF32Tile8x32(dst *float32, ld int, w *float32, cols, kq int, xp *byte, nrows int, tokmask uint64, idx *int32, pf uintptr)
 
 //go:noescape
 func packTokensAVX512(xp *byte, x *byte, rowStride, kq, nt int, xor uint32)
@@ -32,7 +32,8 @@ const (
 type gemmScratch struct {
 	xp   []byte
 	comp []int32
-	x16  []int16 // AVX2 path: tokens sign-extended to int16
+	x16  []int16   // AVX2 path: tokens sign-extended to int16
+	wf   []float32 // half-precision GEMM: one widened weight panel
 }
 
 var gemmPool = sync.Pool{New: func() any { return new(gemmScratch) }}
@@ -308,7 +309,13 @@ func gemmF32Tiled512(dst []float32, ldDst int, w []float32, rows, cols int, x []
 			for b := 0; b < nb; b++ {
 				t0 := s0 + b*tileToks
 				mask := uint64(1)<<min(tileToks, n-t0) - 1
-				gemmF32Tile8x32(&dst[t0*ldDst+r0], ldDst, &w[r0*cols], cols, cols, &xp[b*blk], nr, mask, &idx[0])
+				// The first block prefetches the next panel (8 rows x cols floats = one
+				// block's worth of 128-byte steps); the others re-touch their own tokens.
+				pf := uintptr(unsafe.Pointer(&xp[b*blk]))
+				if b == 0 && r0+tileRows < rows {
+					pf = uintptr(unsafe.Pointer(&w[(r0+tileRows)*cols]))
+				}
+				gemmF32Tile8x32(&dst[t0*ldDst+r0], ldDst, &w[r0*cols], cols, cols, &xp[b*blk], nr, mask, &idx[0], pf)
 			}
 		}
 	}

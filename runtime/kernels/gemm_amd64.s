@@ -222,13 +222,15 @@ done:
 	KMOVW        R11, K2 \
 	VSCATTERDPS  zb, K2, off(R13)(Z26*4)
 
-// func gemmF32Tile8x32(dst *float32, ld int, w *float32, cols, kq int, xp *float32, nrows int, tokmask uint64, idx *int32)
+// func gemmF32Tile8x32(dst *float32, ld int, w *float32, cols, kq int, xp *float32, nrows int, tokmask uint64, idx *int32, pf uintptr)
 //
 // The float32 twin of gemmInt8Tile8x32: lanes are 32 tokens of one weight row, each step
 // broadcasts w[r][k] and multiplies-adds the packed column k of the tokens (xp [kq][32]).
 // Every output sums its k terms in order with one fused multiply-add each. cols is the row
-// stride of w in floats; kq = number of columns.
-TEXT ·gemmF32Tile8x32(SB), NOSPLIT, $0-72
+// stride of w in floats; kq = number of columns. Each 4-column iteration also prefetches
+// (prefetcht1) 128 bytes of the stream at pf, so the caller can pull the next weight panel
+// toward L2 while this one computes; prefetches never fault, pf may be any address.
+TEXT ·gemmF32Tile8x32(SB), NOSPLIT, $0-80
 	MOVQ w+16(FP), AX
 	MOVQ cols+24(FP), R13
 	SHLQ $2, R13                   // row stride in bytes
@@ -274,6 +276,7 @@ p7f:
 	MOVQ kq+32(FP), R12
 	SHLQ $2, R12                   // R12 = end byte offset in the weight rows
 	XORQ R11, R11
+	MOVQ pf+72(FP), R14            // prefetch stream: R14 + 8*R11 (128 B per iteration)
 
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -298,8 +301,10 @@ p7f:
 loop4f:
 	CMPQ R11, R13
 	JAE  loop1f
+	PREFETCHT1 (R14)(R11*8)
 	STEPF(0, 0)
 	STEPF(128, 4)
+	PREFETCHT1 64(R14)(R11*8)
 	STEPF(256, 8)
 	STEPF(384, 12)
 	ADDQ $512, R10
