@@ -31,15 +31,20 @@ func gemvHalfAVX2(dst []float32, w []uint16, kind Half, rows, cols int, x []floa
 	}
 }
 
-// halfPanelRows is how many weight rows the tile path widens at a time: one AVX-512 tile
-// height (four AVX2 tiles); 8 rows x cols float32 (128 KiB at cols 4096) stay in L2 next to
-// the token superblock while every token block of the superblock runs over them.
-const halfPanelRows = tileRows
+// halfPanelRows and avx2PanelRows are how many weight rows the tile path widens at a time:
+// one AVX-512 tile height, two AVX2 tile heights; 8 rows x 4096 columns of float32 (128
+// KiB) stay in L2 next to the token superblock while every token block runs over them.
+const (
+	halfPanelRows = tileRows
+	avx2PanelRows = 2 * avx2TileRows
+)
 
 // gemmHalfPackedArch runs the tiled product when p carries the packed layout: per token
-// superblock (packBudget bytes), each panel of halfPanelRows weight rows is widened with
-// the level's conversion kernel and multiplied with the float32 register tile (AVX-512:
-// 8x32 with scatter stores; AVX2: 2x32 through a small buffer) against every token block.
+// superblock (packBudget bytes) and, at AVX-512, column chunk (tileChunkCols), each panel
+// of halfPanelRows weight rows is widened with the level's conversion kernel and multiplied
+// with the float32 register tile (AVX-512: 8x32 with scatter stores, continuing the sums
+// of earlier chunks; AVX2: avx2TileBlock, whole rows) against every token
+// block.
 func gemmHalfPackedArch(dst []float32, ldDst int, w []uint16, kind Half, rows int, p *PackedF32) bool {
 	if p.nTile == 0 {
 		return false
@@ -51,41 +56,47 @@ func gemmHalfPackedArch(dst []float32, ldDst int, w []uint16, kind Half, rows in
 		idx[t] = int32(t * ldDst)
 	}
 	blk := tileToks * cols * 4
-	nbAll := (n + tileToks - 1) / tileToks
-	superBlocks := min(max(1, packBudget/blk), nbAll)
-	sc := gemmPool.Get().(*gemmScratch)
-	if cap(sc.wf) < halfPanelRows*cols {
-		sc.wf = make([]float32, halfPanelRows*cols)
+	kc, pr := cols, avx2PanelRows
+	if use512 {
+		kc, pr = tileChunkCols(cols), halfPanelRows
 	}
-	panel := sc.wf[:halfPanelRows*cols]
-	var out [64]float32
+	nbAll := (n + tileToks - 1) / tileToks
+	superBlocks := min(max(1, packBudget/(tileToks*kc*4)), nbAll)
+	sc := gemmPool.Get().(*gemmScratch)
+	if cap(sc.wf) < pr*kc {
+		sc.wf = make([]float32, pr*kc)
+	}
 	for s0 := 0; s0 < n; s0 += superBlocks * tileToks {
 		ns := min(superBlocks*tileToks, n-s0)
 		nb := (ns + tileToks - 1) / tileToks
 		xp := p.buf[s0/tileToks*blk:]
-		for r0 := 0; r0 < rows; r0 += halfPanelRows {
-			nr := min(halfPanelRows, rows-r0)
-			widenHalf(panel[:nr*cols], w[r0*cols:(r0+nr)*cols], kind)
-			for b := 0; b < nb; b++ {
-				t0 := s0 + b*tileToks
-				nt := min(tileToks, n-t0)
-				if use512 {
-					mask := uint64(1)<<nt - 1
-					pf := uintptr(unsafe.Pointer(&xp[b*blk]))
-					if b == 0 && r0+halfPanelRows < rows {
-						pf = uintptr(unsafe.Pointer(&w[(r0+halfPanelRows)*cols]))
+		for c0 := 0; c0 < cols; c0 += kc {
+			nk := min(kc, cols-c0)
+			panel := sc.wf[:pr*nk]
+			for r0 := 0; r0 < rows; r0 += pr {
+				nr := min(pr, rows-r0)
+				if nk == cols {
+					widenHalf(panel[:nr*cols], w[r0*cols:(r0+nr)*cols], kind)
+				} else {
+					for r := 0; r < nr; r++ {
+						o := (r0+r)*cols + c0
+						widenHalf(panel[r*nk:(r+1)*nk], w[o:o+nk], kind)
 					}
-					gemmF32Tile8x32(&dst[t0*ldDst+r0], ldDst, &panel[0], cols, cols, &xp[b*blk], nr, mask, &idx[0], pf)
-					continue
 				}
-				for rr := 0; rr < nr; rr += 2 {
-					nr2 := min(2, nr-rr)
-					gemmF32AVX2Tile2x32(&out, &panel[rr*cols], cols, &xp[b*blk], cols, nr2)
-					for r := 0; r < nr2; r++ {
-						for t := 0; t < nt; t++ {
-							dst[(t0+t)*ldDst+r0+rr+r] = out[r*tileToks+t]
+				for b := 0; b < nb; b++ {
+					t0 := s0 + b*tileToks
+					nt := min(tileToks, n-t0)
+					xo := b*blk + c0*tileToks*4
+					if use512 {
+						mask := uint64(1)<<nt - 1
+						pf := uintptr(unsafe.Pointer(&xp[xo]))
+						if b == 0 && nk == cols && r0+pr < rows {
+							pf = uintptr(unsafe.Pointer(&w[(r0+pr)*cols]))
 						}
+						gemmF32Tile8x32(&dst[t0*ldDst+r0], ldDst, &panel[0], nk, nk, &xp[xo], nr, mask, &idx[0], pf, min(c0, 1))
+						continue
 					}
+					avx2TileBlock(dst[t0*ldDst+r0:], ldDst, panel, nk, nr, xp[xo:], nk, nt)
 				}
 			}
 		}
