@@ -81,3 +81,40 @@ func BenchmarkGemmPrefill(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGemvHalf times decode GEMV on bf16/f16 weights streamed from DRAM (matrices
+// rotate through 512 MiB, as a model's layers do); MB/s is weight bytes read, to compare
+// with BenchmarkMemRead in the same run.
+func BenchmarkGemvHalf(b *testing.B) {
+	const size = 512 << 20 // bytes
+	buf := make([]uint16, size/2)
+	for i := range buf {
+		// Finite normal values in both formats (no denormal assists): a spread of
+		// mantissas around 0.5..1 and both signs.
+		buf[i] = 0x3800 | uint16(i*2654435761>>7)&0x83ff
+	}
+	for _, shape := range [][2]int{{14336, 4096}, {4096, 14336}} {
+		rows, cols := shape[0], shape[1]
+		nmat := len(buf) / (rows * cols)
+		x := randF32(rand.New(rand.NewPCG(1, 1)), cols)
+		dst := make([]float32, rows)
+		for _, kind := range []Half{BF16, F16} {
+			for _, g := range []int{1, 2} {
+				b.Run(fmt.Sprintf("%dx%d/%v/threads=%d", rows, cols, kind, g), func(b *testing.B) {
+					forEachBenchISA(b, func(b *testing.B) {
+						if CurrentISA() != AVX2 && CurrentISA() != Generic {
+							b.Skip("the AVX2 GEMV serves every assembly level")
+						}
+						b.SetBytes(int64(rows * cols * 2))
+						for i := 0; i < b.N; i++ {
+							w := buf[i%nmat*rows*cols : (i%nmat+1)*rows*cols]
+							parallelRows(rows, g, func(r0, r1 int) {
+								GemvHalf(dst[r0:r1], w[r0*cols:r1*cols], kind, r1-r0, cols, x)
+							})
+						}
+					})
+				})
+			}
+		}
+	}
+}
