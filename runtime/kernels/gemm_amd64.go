@@ -12,7 +12,7 @@ import (
 func gemmInt8Tile8x32(dst *int32, ld int, w *int8, cols, kq int, xp *byte, comp *int32, nrows int, tokmask uint64, idx *int32)
 
 //go:noescape
-func gemmF32Tile8x32(dst *float32, ld int, w *float32, cols, kq int, xp *byte, nrows int, tokmask uint64, idx *int32, pf uintptr, acc int)
+func gemmF32Tile8x32(dst *float32, ld int, w *float32, cols, kq int, xp *byte, nrows int, tokmask uint64, idx *int32, acc int)
 
 //go:noescape
 func packTokensAVX512(xp *byte, x *byte, rowStride, kq, nt int, xor uint32)
@@ -323,14 +323,7 @@ func gemmF32Tiled512(dst []float32, ldDst int, w []float32, rows, cols int, x []
 					t0 := s0 + b*tileToks
 					mask := uint64(1)<<min(tileToks, n-t0) - 1
 					xo := b*blk + c0*tileToks*4 // column c0 of block b
-					// Unchunked, the first block prefetches the next panel (8 rows x cols
-					// floats = one block's worth of 128-byte steps); otherwise the tile
-					// re-touches its own tokens.
-					pf := uintptr(unsafe.Pointer(&xp[xo]))
-					if b == 0 && nk == cols && r0+tileRows < rows {
-						pf = uintptr(unsafe.Pointer(&w[(r0+tileRows)*cols]))
-					}
-					gemmF32Tile8x32(&dst[t0*ldDst+r0], ldDst, &w[r0*cols+c0], cols, nk, &xp[xo], nr, mask, &idx[0], pf, acc)
+					gemmF32Tile8x32(&dst[t0*ldDst+r0], ldDst, &w[r0*cols+c0], cols, nk, &xp[xo], nr, mask, &idx[0], acc)
 				}
 			}
 		}

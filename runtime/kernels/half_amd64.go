@@ -2,8 +2,6 @@
 
 package kernels
 
-import "unsafe"
-
 //go:noescape
 func gemvBF16AVX2Asm(dst *float32, w *uint16, rows, cols, stride int, x *float32)
 
@@ -89,11 +87,7 @@ func gemmHalfPackedArch(dst []float32, ldDst int, w []uint16, kind Half, rows in
 					xo := b*blk + c0*tileToks*4
 					if use512 {
 						mask := uint64(1)<<nt - 1
-						pf := uintptr(unsafe.Pointer(&xp[xo]))
-						if b == 0 && nk == cols && r0+pr < rows {
-							pf = uintptr(unsafe.Pointer(&w[(r0+pr)*cols]))
-						}
-						gemmF32Tile8x32(&dst[t0*ldDst+r0], ldDst, &panel[0], nk, nk, &xp[xo], nr, mask, &idx[0], pf, min(c0, 1))
+						gemmF32Tile8x32(&dst[t0*ldDst+r0], ldDst, &panel[0], nk, nk, &xp[xo], nr, mask, &idx[0], min(c0, 1))
 						continue
 					}
 					avx2TileBlock(dst[t0*ldDst+r0:], ldDst, panel, nk, nr, xp[xo:], nk, nt)

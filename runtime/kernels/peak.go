@@ -21,6 +21,13 @@ func PeakFMA(threads int) float64 { return peakFMA(threads, 200*time.Millisecond
 const peakChunk = 100_000
 
 func peakFMA(threads int, d time.Duration) float64 {
+	flops, el := peakRun(threads, d)
+	return flops / el.Seconds() / 1e9
+}
+
+// peakRun runs the probe on threads locked goroutines for about d and returns the flops
+// done and the wall time they took.
+func peakRun(threads int, d time.Duration) (float64, time.Duration) {
 	threads = max(threads, 1)
 	loop, flopsPerIter := peakLoop()
 	var (
@@ -50,12 +57,12 @@ func peakFMA(threads int, d time.Duration) float64 {
 	t0 := time.Now()
 	close(start)
 	wg.Wait()
-	el := time.Since(t0).Seconds()
+	el := time.Since(t0)
 	var total int64
 	for _, n := range iters {
 		total += n
 	}
-	return float64(total) * flopsPerIter / el / 1e9
+	return float64(total) * flopsPerIter, el
 }
 
 // peakLoopGeneric is the Generic level's probe: 8 independent multiply-add chains in
