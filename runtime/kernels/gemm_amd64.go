@@ -12,7 +12,7 @@ import (
 func gemmInt8Tile8x32(dst *int32, ld int, w *int8, cols, kq int, xp *byte, comp *int32, nrows int, tokmask uint64, idx *int32)
 
 //go:noescape
-func gemmF32Tile8x32(dst *float32, ld int, w *float32, cols, kq int, xp *byte, nrows int, tokmask uint64, idx *int32, acc int)
+func gemmF32Tile8x32(dst *float32, ld int, w *float32, cols, kq int, xp *byte, nrows int, tokmask uint64, idx *int32, acc int, pf uintptr)
 
 //go:noescape
 func packTokensAVX512(xp *byte, x *byte, rowStride, kq, nt int, xor uint32)
@@ -323,7 +323,7 @@ func gemmF32Tiled512(dst []float32, ldDst int, w []float32, rows, cols int, x []
 					t0 := s0 + b*tileToks
 					mask := uint64(1)<<min(tileToks, n-t0) - 1
 					xo := b*blk + c0*tileToks*4 // column c0 of block b
-					gemmF32Tile8x32(&dst[t0*ldDst+r0], ldDst, &w[r0*cols+c0], cols, nk, &xp[xo], nr, mask, &idx[0], acc)
+					gemmF32Tile8x32(&dst[t0*ldDst+r0], ldDst, &w[r0*cols+c0], cols, nk, &xp[xo], nr, mask, &idx[0], acc, uintptr(unsafe.Pointer(&xp[xo])))
 				}
 			}
 		}

