@@ -551,7 +551,7 @@ tloop:
 	VZEROUPPER
 	RET
 
-// func gemmF32AVX2Tile6x16(out *[96]float32, w *float32, wstride int, xp *byte, kq, nrows int)
+// func gemmF32AVX2Tile6x16(out *[96]float32, w *float32, wstride int, xp *byte, kq, nrows, acc int)
 //
 // Six weight rows x 16 packed tokens: xp points at token 0 or 16 of a packed 32-token
 // block ([kq][32] float32, 128 bytes per column). Per column k, the 16 tokens are loaded
@@ -560,8 +560,9 @@ tloop:
 // past nrows repeat the last valid row (the caller ignores them). 12 accumulators + 2 token
 // vectors + 2 broadcasts use all 16 ymm registers; per column it issues 2 vector loads and
 // 6 broadcasts for 12 FMAs (a 2-row x 32-token tile needs 6 for 8, and its token loads,
-// one per 2 rows, came from L2).
-TEXT ·gemmF32AVX2Tile6x16(SB), NOSPLIT, $0-48
+// one per 2 rows, came from L2). With acc != 0 the sums start from out's contents instead
+// of zero (the caller loads an earlier column chunk's results there).
+TEXT ·gemmF32AVX2Tile6x16(SB), NOSPLIT, $0-56
 	MOVQ w+8(FP), R8
 	MOVQ wstride+16(FP), AX
 	SHLQ $2, AX
@@ -606,6 +607,21 @@ t6p5:
 	VXORPS Y9, Y9, Y9
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
+	CMPQ acc+48(FP), $0
+	JEQ  t6loop
+	MOVQ out+0(FP), DI
+	VMOVUPS 0(DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS 64(DI), Y2
+	VMOVUPS 96(DI), Y3
+	VMOVUPS 128(DI), Y4
+	VMOVUPS 160(DI), Y5
+	VMOVUPS 192(DI), Y6
+	VMOVUPS 224(DI), Y7
+	VMOVUPS 256(DI), Y8
+	VMOVUPS 288(DI), Y9
+	VMOVUPS 320(DI), Y10
+	VMOVUPS 352(DI), Y11
 
 t6loop:
 	VMOVUPS (SI), Y12

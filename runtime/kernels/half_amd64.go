@@ -40,11 +40,10 @@ const (
 )
 
 // gemmHalfPackedArch runs the tiled product when p carries the packed layout: per token
-// superblock (packBudget bytes) and, at AVX-512, column chunk (tileChunkCols), each panel
-// of halfPanelRows weight rows is widened with the level's conversion kernel and multiplied
-// with the float32 register tile (AVX-512: 8x32 with scatter stores, continuing the sums
-// of earlier chunks; AVX2: avx2TileBlock, whole rows) against every token
-// block.
+// superblock (packBudget bytes) and column chunk (tileChunkCols), each panel of weight
+// rows (8 at AVX-512, 12 at AVX2) is widened with the level's conversion kernel and
+// multiplied with the float32 register tile (AVX-512: 8x32 with scatter stores; AVX2:
+// avx2TileBlock; both continue the sums of earlier chunks) against every token block.
 func gemmHalfPackedArch(dst []float32, ldDst int, w []uint16, kind Half, rows int, p *PackedF32) bool {
 	if p.nTile == 0 {
 		return false
@@ -56,9 +55,9 @@ func gemmHalfPackedArch(dst []float32, ldDst int, w []uint16, kind Half, rows in
 		idx[t] = int32(t * ldDst)
 	}
 	blk := tileToks * cols * 4
-	kc, pr := cols, avx2PanelRows
+	kc, pr := tileChunkCols(cols), avx2PanelRows
 	if use512 {
-		kc, pr = tileChunkCols(cols), halfPanelRows
+		pr = halfPanelRows
 	}
 	nbAll := (n + tileToks - 1) / tileToks
 	superBlocks := min(max(1, packBudget/(tileToks*kc*4)), nbAll)
@@ -100,7 +99,7 @@ func gemmHalfPackedArch(dst []float32, ldDst int, w []uint16, kind Half, rows in
 						gemmF32Tile8x32(&dst[t0*ldDst+r0], ldDst, &panel[0], nk, nk, &xp[xo], nr, mask, &idx[0], min(c0, 1), pf)
 						continue
 					}
-					avx2TileBlock(dst[t0*ldDst+r0:], ldDst, panel, nk, nr, xp[xo:], nk, nt)
+					avx2TileBlock(dst[t0*ldDst+r0:], ldDst, panel, nk, nr, xp[xo:], nk, nt, min(c0, 1))
 				}
 			}
 		}
