@@ -41,7 +41,7 @@ var allowed = map[string]rule{
 	"cmd/...":                    {imports: []string{"convert/...", "quantize", "format/...", "runtime", "tokenizer/...", "verify/...", "generate", "internal/...", cli, progressbar, xterm}, tests: []string{xsys}}, // pty tests
 	"convert":                    {imports: []string{"quantize", "format/...", "internal/fsutil", xsys}},
 	"convert/hub":                {},
-	"convert/synth":              {imports: []string{"format/..."}, tests: []string{"convert"}},
+	"convert/synth":              {imports: []string{"format/...", xsys}, tests: []string{"convert"}},
 	"format/ct2":                 {imports: []string{"internal/pyjson", "internal/fsutil", xsys}},
 	"format/half":                {imports: []string{float16}},
 	"format/hf":                  {imports: []string{"internal/fsutil"}},
