@@ -3,8 +3,8 @@ package convert
 import (
 	"fmt"
 
-	"github.com/ct2go/ct2go/format/hf"
 	"github.com/ct2go/ct2go/format/checkpoint"
+	"github.com/ct2go/ct2go/format/hf"
 )
 
 // Source is an opened checkpoint seen through its family.

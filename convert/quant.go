@@ -43,4 +43,3 @@ func parseQuant(s string) (quant, error) {
 	}
 	return q, nil
 }
-

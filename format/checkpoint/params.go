@@ -37,8 +37,8 @@ type Params struct {
 	RopeOriginalMax              int
 	Tied                         bool
 	// MaxPositions is max_position_embeddings (0 when the config has none).
-	MaxPositions int
-	AttnBias, MLPBias            bool
+	MaxPositions      int
+	AttnBias, MLPBias bool
 	// LoadDType is config torch_dtype as transformers loads it: bfloat16,
 	// float16, float32 ("" or null loads float32 in transformers 4.x), or
 	// "auto" (keep each tensor's own dtype).
