@@ -144,7 +144,11 @@ func buildCheckpoint(src *checkpoint.Source, opts Options) (*Model, error) {
 	m.proj = mat("lm_head.weight", p.Vocab, H)
 	cfg.WeightDType = m.proj.dtype
 
-	if err := checkFinite(tm, m.allMatrices()); err != nil {
+	threads := opts.Threads
+	if threads <= 0 {
+		threads = goruntime.NumCPU()
+	}
+	if err := checkFinite(tm, m.allMatrices(), threads); err != nil {
 		return nil, err
 	}
 	if m.vocab, err = checkpointVocabulary(dir, p.Vocab); err != nil {
@@ -163,10 +167,7 @@ func buildCheckpoint(src *checkpoint.Source, opts Options) (*Model, error) {
 			cfg.UNKToken = *st.Unk
 		}
 	}
-	m.threads = opts.Threads
-	if m.threads <= 0 {
-		m.threads = goruntime.NumCPU()
-	}
+	m.threads = threads
 	m.pool = newPool(m.threads)
 	m.rope = newRopeTable(rp, cfg.HeadDim)
 	m.cfg = cfg
@@ -215,7 +216,7 @@ func (m *Model) allMatrices() []*matrix {
 
 // checkFinite scans every weight for NaN/±Inf (all-ones exponent) in
 // parallel chunks and names the first offending tensor found.
-func checkFinite(tm *checkpoint.TextModel, mats []*matrix) error {
+func checkFinite(tm *checkpoint.TextModel, mats []*matrix, threads int) error {
 	type chunk struct {
 		w      *matrix
 		r0, r1 int
@@ -237,7 +238,7 @@ func checkFinite(tm *checkpoint.TextModel, mats []*matrix) error {
 	var bad *matrix
 	badRow := -1
 	var wg sync.WaitGroup
-	for g := 0; g < goruntime.NumCPU(); g++ {
+	for g := 0; g < threads; g++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
