@@ -95,6 +95,9 @@ func buildCheckpoint(src *checkpoint.Source, opts Options) (*Model, error) {
 	rp := rotaryParams{dim: p.HeadDim, base: float32(p.RopeTheta), scalingType: RotaryScalingNone, scalingFactor: 1, lowFreq: 1, highFreq: 4}
 	switch p.Rope {
 	case checkpoint.RopeNone:
+	case checkpoint.RopeLinear:
+		// Applied below: transformers' linear scaling divides inv_freq by the
+		// factor (modeling_rope_utils.py _compute_linear_scaling_rope_parameters).
 	case checkpoint.RopeLlama3:
 		rp.scalingType = RotaryScalingLlama3
 		rp.scalingFactor = float32(p.RopeFactor)
@@ -102,8 +105,9 @@ func buildCheckpoint(src *checkpoint.Source, opts Options) (*Model, error) {
 		rp.originalMaxPos = p.RopeOriginalMax
 		rp.hasFactor, rp.hasOrigin = true, true
 	default:
-		return nil, fmt.Errorf("%s: %w: rope_scaling %q (the checkpoint runtime supports plain and llama3 RoPE)", dir, ErrUnsupported, p.Rope)
+		return nil, fmt.Errorf("%s: %w: rope_scaling %q (the checkpoint runtime supports plain, linear and llama3 RoPE)", dir, ErrUnsupported, p.Rope)
 	}
+	linear := p.Rope == checkpoint.RopeLinear
 	cfg.RotaryScalingType = rp.scalingType
 	cfg.RotaryScalingFactor = rp.scalingFactor
 	cfg.RotaryLowFreqFactor, cfg.RotaryHighFreqFactor = rp.lowFreq, rp.highFreq
@@ -170,6 +174,12 @@ func buildCheckpoint(src *checkpoint.Source, opts Options) (*Model, error) {
 	m.threads = threads
 	m.pool = newPool(m.threads)
 	m.rope = newRopeTable(rp, cfg.HeadDim)
+	if linear {
+		cfg.RotaryScalingType, cfg.RotaryScalingFactor = RotaryScalingLinear, float32(p.RopeFactor)
+		for i := range m.rope.invFreq {
+			m.rope.invFreq[i] /= cfg.RotaryScalingFactor // float32 tensor / scalar, as torch computes it
+		}
+	}
 	m.cfg = cfg
 	return m, nil
 }

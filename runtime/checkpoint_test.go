@@ -458,6 +458,37 @@ func TestCheckpointBadInput(t *testing.T) {
 	})
 }
 
+// TestCheckpointLinearRope: rope_scaling linear divides every inverse
+// frequency by the factor (transformers' linear scaling).
+func TestCheckpointLinearRope(t *testing.T) {
+	tensors, cfg := fixtureTensors(t)
+	text := cfg["text_config"].(map[string]any)
+	text["rope_scaling"] = map[string]any{"rope_type": "linear", "factor": 4.0}
+	plain, err := LoadCheckpoint(testfix.Path(t, "tiny-mllama"), Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	m, err := LoadCheckpoint(writeCheckpoint(t, tensors, cfg), Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if c := m.Config(); c.RotaryScalingType != RotaryScalingLinear || c.RotaryScalingFactor != 4 {
+		t.Fatalf("config %+v", c)
+	}
+	base := newRopeTable(rotaryParams{base: 500000, scalingType: RotaryScalingNone}, 16)
+	for i, f := range m.rope.invFreq {
+		if want := base.invFreq[i] / 4; f != want {
+			t.Fatalf("inv_freq[%d] = %g, want %g", i, f, want)
+		}
+	}
+	// The fixture itself is llama3-scaled: its table differs.
+	if plain.rope.invFreq[7] == m.rope.invFreq[7] {
+		t.Fatal("linear and llama3 tables agree")
+	}
+}
+
 func TestAnyExpOnes16(t *testing.T) {
 	for n := 0; n < 13; n++ {
 		for pos := 0; pos < n; pos++ {
