@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -114,7 +115,11 @@ func WriteReferenceFile(ctx context.Context, path string, prompts []NamedIDs, V 
 	}
 	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return nil, err
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("%s: cannot create the output: %w", path, err)
 	}
 	tmpName := tmp.Name()
 	tmp.Close()
