@@ -73,7 +73,10 @@ func TestWriteReferenceFile(t *testing.T) {
 			dir := t.TempDir()
 			rows := c.rows
 			if rows == nil {
-				rows = func(context.Context, []int) ([][]float32, error) { t.Fatal("computed before validating"); return nil, nil }
+				rows = func(context.Context, []int) ([][]float32, error) {
+					t.Fatal("computed before validating")
+					return nil, nil
+				}
 			}
 			_, err := WriteReferenceFile(context.Background(), filepath.Join(dir, "r.safetensors"), c.prompts, V, rows, nil)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
