@@ -151,13 +151,22 @@ func WriteReferenceFile(ctx context.Context, path string, prompts []NamedIDs, V 
 	return st, nil
 }
 
-// unTemp names the user's output in errors instead of the temporary file.
+// unTemp names the user's output in errors instead of the temporary file,
+// keeping the error chain (an interrupted run stays context.Canceled).
 func unTemp(err error, tmp, path string) error {
 	if strings.Contains(err.Error(), tmp) {
-		return fmt.Errorf("%s", strings.ReplaceAll(err.Error(), tmp, path))
+		return renamedError{strings.ReplaceAll(err.Error(), tmp, path), err}
 	}
 	return fmt.Errorf("%s: %w", path, err)
 }
+
+type renamedError struct {
+	msg string
+	err error
+}
+
+func (e renamedError) Error() string { return e.msg }
+func (e renamedError) Unwrap() error { return e.err }
 
 // compressFile zstd-compresses src into a new temporary file beside the
 // output and returns its name.

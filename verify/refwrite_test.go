@@ -68,6 +68,20 @@ func TestWriteReferenceFile(t *testing.T) {
 		{"duplicate", []NamedIDs{{"a", []int{1}}, {"a", []int{2}}}, nil, "twice"},
 		{"empty prompt", []NamedIDs{{"a", nil}}, nil, "no tokens"},
 	}
+	t.Run("canceled", func(t *testing.T) {
+		dir := t.TempDir()
+		ctx, cancel := context.WithCancel(context.Background())
+		_, err := WriteReferenceFile(ctx, filepath.Join(dir, "r.safetensors"), prompts, V, func(ctx context.Context, ids []int) ([][]float32, error) {
+			cancel()
+			return nil, ctx.Err()
+		}, nil)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err %v, want context.Canceled in the chain", err)
+		}
+		if e, _ := os.ReadDir(dir); len(e) != 0 {
+			t.Fatalf("leftovers %v", e)
+		}
+	})
 	for _, c := range bad {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
