@@ -145,7 +145,11 @@ func buildCheckpoint(src *checkpoint.Source, opts Options) (*Model, error) {
 	// The embedding view covers the first vocab_size rows (Mllama's 8 extra
 	// rows are never read); tied embeddings make lm_head the same view.
 	m.embed = mat("model.embed_tokens.weight", p.Vocab, H)
-	m.proj = mat("lm_head.weight", p.Vocab, H)
+	if get("lm_head.weight") == get("model.embed_tokens.weight") {
+		m.proj = m.embed
+	} else {
+		m.proj = mat("lm_head.weight", p.Vocab, H)
+	}
 	cfg.WeightDType = m.proj.dtype
 
 	threads := opts.Threads
