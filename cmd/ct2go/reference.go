@@ -48,8 +48,12 @@ type referenceSummary struct {
 	Source     string  `json:"source"`
 	LoadSecs   float64 `json:"load_seconds"`
 	*verify.WriteStats
-	TokPerSec float64 `json:"prefill_tok_per_s"`
-	GFLOPS    float64 `json:"gflops"`
+	// CPUSeconds is the process CPU time spent while computing logits (all threads).
+	CPUSeconds float64 `json:"compute_cpu_seconds"`
+	TokPerSec  float64 `json:"prefill_tok_per_s"`
+	// GFLOPS counts runtime.Model.PrefillFLOPs (every linear incl. lm_head
+	// for each position, and the attention products) per wall second.
+	GFLOPS float64 `json:"gflops"`
 	// PeakRSSAnon is the largest RssAnon sampled during the run: anonymous
 	// memory only, not the file-backed pages of the mapped shards.
 	PeakRSSAnon int64 `json:"peak_rss_anon_bytes"`
@@ -130,7 +134,10 @@ func writeReference(ctx context.Context, m *runtime.Model, dir, out string, prom
 	dtype := cfg.WeightDType.String()
 	source := fmt.Sprintf("ct2go %s reference: Go runtime, float32 compute (%s weights widened exactly), checkpoint %s (%s)", version, dtype, dir, cfg.Checkpoint)
 	var flops float64
+	var cpu time.Duration
 	rows := func(ctx context.Context, ids []int) ([][]float32, error) {
+		c0 := processCPUTime()
+		defer func() { cpu += processCPUTime() - c0 }()
 		s := m.NewSession(len(ids))
 		flops += m.PrefillFLOPs(len(ids))
 		return s.PrefillContext(ctx, ids, true)
@@ -140,7 +147,8 @@ func writeReference(ctx context.Context, m *runtime.Model, dir, out string, prom
 	if err != nil {
 		return nil, err
 	}
-	sum := &referenceSummary{Output: out, Checkpoint: dir, Family: cfg.Checkpoint, DType: dtype, Threads: m.Threads(), Source: source, WriteStats: st}
+	sum := &referenceSummary{Output: out, Checkpoint: dir, Family: cfg.Checkpoint, DType: dtype, Threads: m.Threads(), Source: source, WriteStats: st,
+		CPUSeconds: cpu.Seconds()}
 	if st.ComputeSeconds > 0 {
 		sum.TokPerSec = float64(st.Positions) / st.ComputeSeconds
 		sum.GFLOPS = flops / st.ComputeSeconds / 1e9
