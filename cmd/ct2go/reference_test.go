@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"math"
 	"os"
@@ -181,5 +183,72 @@ func TestReferenceBadInput(t *testing.T) {
 				t.Errorf("the checkpoint was modified")
 			}
 		})
+	}
+}
+
+// TestReferenceHubID: --model takes a Hugging Face id resolved in the cache
+// (offline here) and gives the same logits as the directory.
+func TestReferenceHubID(t *testing.T) {
+	t.Parallel()
+	src := testfix.Path(t, "tiny-mllama")
+	cache := t.TempDir()
+	repo := filepath.Join(cache, "models--acme--tiny-vision")
+	commit := "89abcdef0123456789abcdef0123456789abcdef"
+	snap := filepath.Join(repo, "snapshots", commit)
+	for _, d := range []string{filepath.Join(repo, "blobs"), filepath.Join(repo, "refs"), snap} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries, _ := os.ReadDir(src)
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(b)
+		blob := hex.EncodeToString(sum[:])
+		if err := os.WriteFile(filepath.Join(repo, "blobs", blob), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(filepath.Join("..", "..", "blobs", blob), filepath.Join(snap, e.Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(repo, "refs", "main"), []byte(commit), 0o644)
+	dir := t.TempDir()
+	prompts := filepath.Join(dir, "p.json")
+	os.WriteFile(prompts, []byte(`["The sky is", [128000, 791, 1917, 374]]`), 0o644)
+	env := []string{"HF_HUB_CACHE=" + cache, "HF_HUB_OFFLINE=1", "HF_ENDPOINT=http://127.0.0.1:9"}
+	hubOut, dirOut := filepath.Join(dir, "hub.safetensors"), filepath.Join(dir, "dir.safetensors")
+	if r := ct2go(t, env, "reference", "--model", "acme/tiny-vision", "--prompts", prompts, "--output", hubOut, "--quiet"); r.code != 0 {
+		t.Fatalf("hub id: exit %d: %s", r.code, r.stderr)
+	}
+	if r := ct2go(t, nil, "reference", "--model", src, "--prompts", prompts, "--output", dirOut, "--quiet"); r.code != 0 {
+		t.Fatalf("directory: exit %d: %s", r.code, r.stderr)
+	}
+	a, err := verify.LoadReference(hubOut, verify.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := verify.LoadReference(dirOut, verify.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if len(a.Prompts) != 2 || len(b.Prompts) != 2 {
+		t.Fatalf("%d / %d prompts", len(a.Prompts), len(b.Prompts))
+	}
+	for i := range a.Prompts {
+		la, lb := a.Prompts[i].Logits(), b.Prompts[i].Logits()
+		if len(la) != len(lb) {
+			t.Fatalf("%s: %d vs %d logits", a.Prompts[i].Name, len(la), len(lb))
+		}
+		for j := range la {
+			if la[j] != lb[j] {
+				t.Fatalf("%s: logit %d differs: %g vs %g", a.Prompts[i].Name, j, la[j], lb[j])
+			}
+		}
 	}
 }
