@@ -4,13 +4,30 @@ GO       ?= go
 FIXTURES ?= ../shared/fixtures
 BIN      := bin/ct2go
 OUT      := out
+# The revision goes in through the linker too: go build stamps VCS data only
+# when it sees the repository (not in a git worktree, nor with -buildvcs=false).
+REVISION := $(shell git rev-parse HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo -modified)
+LDFLAGS  := -X main.revision=$(REVISION)
+# make install copies bin/ct2go here (go install's default directory).
+BINDIR   ?= $(shell $(GO) env GOBIN)
+ifeq ($(BINDIR),)
+BINDIR   := $(shell $(GO) env GOPATH)/bin
+endif
 
-.PHONY: all build demo test vet fmt-check clean bench-convert bench-reference bench-tokenizer fuzz
+.PHONY: all build install demo test vet fmt-check clean bench-convert bench-reference bench-tokenizer fuzz
 
 all: build
 
 build:
-	$(GO) build -trimpath -o $(BIN) ./cmd/ct2go
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ct2go
+
+# Puts ct2go on PATH: BINDIR defaults to go install's directory ($GOBIN, else
+# $GOPATH/bin); e.g. make install BINDIR=$$HOME/.local/bin.
+install: build
+	@mkdir -p "$(BINDIR)"
+	install -m 0755 $(BIN) "$(BINDIR)/ct2go"
+	@case ":$$PATH:" in *":$(BINDIR):"*) echo "installed $(BINDIR)/ct2go";; \
+	  *) echo "installed $(BINDIR)/ct2go; $(BINDIR) is not on PATH: add it, e.g. export PATH=\"$(BINDIR):\$$PATH\"";; esac
 
 # The main job on the bundled tiny Llama-3.2-Vision fixture: convert, inspect,
 # verify against transformers' logits, chat one turn.

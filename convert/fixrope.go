@@ -1,10 +1,8 @@
 package convert
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,6 +11,7 @@ import (
 	"github.com/ct2go/ct2go/format/checkpoint"
 	"github.com/ct2go/ct2go/format/ct2"
 	"github.com/ct2go/ct2go/format/hf"
+	"github.com/ct2go/ct2go/internal/fsutil"
 )
 
 // RopeFix are the llama3 RoPE values CTranslate2's converter leaves out.
@@ -23,7 +22,7 @@ type RopeFix struct {
 
 // RopeFixFromConfig reads them from a Hugging Face config.json (Llama or Mllama).
 func RopeFixFromConfig(path string) (RopeFix, error) {
-	raw, err := os.ReadFile(path)
+	raw, err := fsutil.ReadCapped(path, hf.MaxJSONSize)
 	if err != nil {
 		return RopeFix{}, err
 	}
@@ -66,18 +65,16 @@ func FixRope(dir string, fix RopeFix) (changed bool, err error) {
 	}
 	var adds []add
 	llama3 := 0
+	value := map[ct2.Scalar]float64{ct2.RotaryScalingFactor: fix.Factor, ct2.OriginalMaxPositionEmbeddings: float64(fix.OriginalMax)}
 	for i := range m.Variables {
 		v := &m.Variables[i]
-		pre, ok := strings.CutSuffix(v.Name, "rotary_scaling_type")
-		if !ok || v.DType != ct2.Int8 || v.NBytes != 1 || int8(m.Bytes(v)[0]) != 2 {
+		pre, ok := strings.CutSuffix(v.Name, ct2.RotaryScalingType.Name)
+		if !ok || v.DType != ct2.RotaryScalingType.DType || v.NBytes != 1 || int8(m.Bytes(v)[0]) != ct2.RotaryScalingLlama3 {
 			continue
 		}
 		llama3++
-		f32 := make([]byte, 4)
-		binary.LittleEndian.PutUint32(f32, math.Float32bits(float32(fix.Factor)))
-		i32 := make([]byte, 4)
-		binary.LittleEndian.PutUint32(i32, uint32(int32(fix.OriginalMax)))
-		for _, a := range []add{{pre + "rotary_scaling_factor", ct2.Float32, f32}, {pre + "original_max_position_embeddings", ct2.Int32, i32}} {
+		for _, s := range ct2.Llama3Omitted {
+			a := add{pre + s.Name, s.DType, s.Encode(value[s])}
 			if have, ok := m.Lookup(a.name); ok {
 				if have.DType != a.dt || string(m.Bytes(have)) != string(a.val) {
 					return false, fmt.Errorf("%s: %s already set to a different value: refusing to change it", path, a.name)

@@ -29,7 +29,7 @@ func TestFixRopeMakesCompatEqualDefault(t *testing.T) {
 		if err != nil || !changed {
 			t.Fatalf("FixRope: changed=%v err=%v", changed, err)
 		}
-		compareGolden(t, out, readManifest(t, "ct2go", q))
+		compareGolden(t, out, testfix.ReadManifest(t, "ct2go", q))
 		before := fileSHA(t, filepath.Join(out, "model.bin"))
 		changed, err = FixRope(out, fix)
 		if err != nil || changed || fileSHA(t, filepath.Join(out, "model.bin")) != before {

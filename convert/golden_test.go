@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,33 +11,6 @@ import (
 	"github.com/ct2go/ct2go/format/ct2"
 	"github.com/ct2go/ct2go/internal/testfix"
 )
-
-type manifest struct {
-	FilesSHA256 map[string]string `json:"files_sha256"`
-	ModelBin    struct {
-		Variables []struct {
-			Name   string `json:"name"`
-			DType  string `json:"dtype"`
-			Shape  []int  `json:"shape"`
-			NBytes int64  `json:"nbytes"`
-			SHA256 string `json:"sha256"`
-		} `json:"variables"`
-		Aliases [][]string `json:"aliases"`
-	} `json:"model_bin"`
-}
-
-func readManifest(t *testing.T, mode, q string) manifest {
-	t.Helper()
-	raw, err := os.ReadFile(testfix.Path(t, "golden", mode, q, "MANIFEST.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m manifest
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
 
 func fileSHA(t *testing.T, path string) string {
 	t.Helper()
@@ -52,7 +24,7 @@ func fileSHA(t *testing.T, path string) string {
 
 // compareGolden checks the three files of out against a MANIFEST and, on a
 // model.bin mismatch, names the differing variables.
-func compareGolden(t *testing.T, out string, m manifest) {
+func compareGolden(t *testing.T, out string, m *testfix.Manifest) {
 	t.Helper()
 	for _, f := range []string{"model.bin", "config.json", "vocabulary.json"} {
 		if got := fileSHA(t, filepath.Join(out, f)); got != m.FilesSHA256[f] {
@@ -64,7 +36,7 @@ func compareGolden(t *testing.T, out string, m manifest) {
 	}
 }
 
-func diffVariables(t *testing.T, path string, m manifest) {
+func diffVariables(t *testing.T, path string, m *testfix.Manifest) {
 	t.Helper()
 	mm, err := ct2.Map(path)
 	if err != nil {
@@ -106,7 +78,7 @@ func TestGoldenTinyMllama(t *testing.T) {
 	for _, mode := range []string{"ct2go", "ct2-compat"} {
 		for _, q := range Quantizations {
 			t.Run(mode+"/"+q, func(t *testing.T) {
-				m := readManifest(t, mode, q)
+				m := testfix.ReadManifest(t, mode, q)
 				out := filepath.Join(t.TempDir(), "out")
 				if _, err := Convert(context.Background(), in, out, Options{Quantization: q, Compat: mode == "ct2-compat"}); err != nil {
 					t.Fatal(err)

@@ -108,7 +108,7 @@ func TestGoldenKeyLayouts(t *testing.T) {
 				if _, err := Convert(context.Background(), dir, out, Options{Quantization: q}); err != nil {
 					t.Fatal(err)
 				}
-				compareGolden(t, out, readManifest(t, "ct2go", q))
+				compareGolden(t, out, testfix.ReadManifest(t, "ct2go", q))
 			}
 		})
 	}
@@ -129,7 +129,7 @@ type tensorsGolden struct {
 func TestStripGolden(t *testing.T) {
 	in := testfix.Path(t, "tiny-mllama")
 	out := filepath.Join(t.TempDir(), "stripped")
-	if _, err := Strip(context.Background(), in, out, false, nil); err != nil {
+	if _, err := Strip(context.Background(), in, out, KeepExisting, nil); err != nil {
 		t.Fatal(err)
 	}
 	// Config: the same fields and values as transformers' save of the stripped model.
@@ -185,7 +185,7 @@ func TestStripGolden(t *testing.T) {
 			if _, err := Convert(context.Background(), out, ct, Options{Quantization: q, Compat: mode == "ct2-compat"}); err != nil {
 				t.Fatal(err)
 			}
-			compareGolden(t, ct, readManifest(t, mode, q))
+			compareGolden(t, ct, testfix.ReadManifest(t, mode, q))
 		}
 	}
 }

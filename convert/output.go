@@ -10,21 +10,50 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// checkOutput refuses an existing output without force, and an output that
-// is the input or inside it (the input is never modified).
-func checkOutput(in, out string, force bool) error {
+// checkOutput refuses an existing output unless replace allows it (and,
+// for ReplaceOutput, it holds only files ours(name) accepts), and an output
+// that is the input or inside it (the input is never modified).
+func checkOutput(in, out string, replace Replace, ours func(name string) bool) error {
 	ai, err1 := resolved(in)
 	ao, err2 := resolved(out)
 	if err1 == nil && err2 == nil {
 		if rel, err := filepath.Rel(ai, ao); err == nil && (rel == "." || filepath.IsLocal(rel)) {
 			return fmt.Errorf("output directory %s is inside the input checkpoint %s: choose another place", out, in)
 		}
-		if rel, err := filepath.Rel(ao, ai); err == nil && (rel == "." || filepath.IsLocal(rel)) && force {
-			return fmt.Errorf("--force would replace %s, which contains the input checkpoint %s", out, in)
+		if rel, err := filepath.Rel(ao, ai); err == nil && (rel == "." || filepath.IsLocal(rel)) && replace != KeepExisting {
+			return &OutputHoldsInputError{Out: out, In: in}
 		}
 	}
-	if _, err := os.Lstat(out); err == nil && !force {
-		return fmt.Errorf("%s: %w", out, ErrOutputExists)
+	return checkExisting(out, replace, ours)
+}
+
+// CheckOutput reports whether Convert would refuse the existing output out
+// (OutputExistsError, ForeignOutputError) under replace, with copyFiles the
+// extra files asked for; nil when out is free or may be replaced.
+func CheckOutput(out string, replace Replace, copyFiles []string) error {
+	return checkExisting(out, replace, func(name string) bool { return isCT2OutputFile(name, copyFiles) })
+}
+
+func checkExisting(out string, replace Replace, ours func(name string) bool) error {
+	fi, err := os.Lstat(out)
+	switch {
+	case err != nil:
+		return nil
+	case replace == KeepExisting:
+		return &OutputExistsError{Path: out}
+	case replace == ReplaceAnything:
+		return nil
+	case !fi.IsDir():
+		return &ForeignOutputError{Path: out}
+	}
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		return fmt.Errorf("read existing output %s: %w", out, err)
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !ours(e.Name()) {
+			return &ForeignOutputError{Path: out, File: e.Name()}
+		}
 	}
 	return nil
 }
@@ -53,7 +82,7 @@ func resolved(p string) (string, error) {
 // (same filesystem) and renames it into place only when fill succeeded, so
 // an interrupted or failed run leaves nothing half-written behind. With
 // force, an existing outDir is replaced only after the new one is complete.
-func writeAtomically(outDir string, force bool, fill func(tmp string) error) (err error) {
+func writeAtomically(outDir string, replace Replace, fill func(tmp string) error) (err error) {
 	parent := filepath.Dir(outDir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return err
@@ -70,16 +99,22 @@ func writeAtomically(outDir string, force bool, fill func(tmp string) error) (er
 	if err = os.Chmod(tmp, 0o755); err != nil {
 		return err
 	}
+	unlock, err := lockPartial(tmp)
+	if err != nil {
+		return err
+	}
+	defer unlock() // idempotent; on success it already ran before the rename
 	if err = fill(tmp); err != nil {
 		return err
 	}
+	unlock()
 	if err = syncDir(tmp); err != nil {
 		return err
 	}
 	var old string
 	if _, statErr := os.Lstat(outDir); statErr == nil {
-		if !force {
-			return fmt.Errorf("%s: %w", outDir, ErrOutputExists)
+		if replace == KeepExisting {
+			return &OutputExistsError{Path: outDir}
 		}
 		old = tmp + ".old"
 		if err = os.Rename(outDir, old); err != nil {

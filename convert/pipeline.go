@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -21,9 +23,9 @@ import (
 
 // Options control a conversion.
 type Options struct {
-	Quantization   string // one of Quantizations
-	Compat         bool   // reproduce CTranslate2 4.8.1's converter byte for byte (no llama3 RoPE fix)
-	Force          bool   // replace an existing output directory
+	Quantization   string  // one of Quantizations
+	Compat         bool    // reproduce CTranslate2 4.8.1's converter byte for byte (no llama3 RoPE fix)
+	Force          Replace // what may become of an existing output directory
 	CopyFiles      []string
 	AllowNonFinite bool
 	Threads        int // quantization workers; 0 = all cores
@@ -59,7 +61,7 @@ type Summary struct {
 // Convert converts the checkpoint in dir into outDir.
 func Convert(ctx context.Context, dir, outDir string, opt Options) (*Summary, error) {
 	start := time.Now()
-	if err := checkOutput(dir, outDir, opt.Force); err != nil {
+	if err := checkOutput(dir, outDir, opt.Force, func(name string) bool { return isCT2OutputFile(name, opt.CopyFiles) }); err != nil {
 		return nil, err
 	}
 	src, err := Open(dir)
@@ -118,6 +120,18 @@ func Convert(ctx context.Context, dir, outDir string, opt Options) (*Summary, er
 	return sum, nil
 }
 
+// isCT2OutputFile reports names a conversion writes into its output (so
+// ReplaceOutput may delete them): model.bin, config.json, vocabularies,
+// the files copied by default and the extra ones asked for now.
+func isCT2OutputFile(name string, extra []string) bool {
+	switch {
+	case name == "model.bin", name == "config.json",
+		strings.Contains(name, "vocabulary") && (strings.HasSuffix(name, ".json") || strings.HasSuffix(name, ".txt")):
+		return true
+	}
+	return slices.Contains(DefaultCopyFiles, name) || slices.Contains(extra, name)
+}
+
 // filesToCopy resolves the default and requested extra files; a requested
 // file that is missing is an error, a default one is simply skipped.
 func filesToCopy(dir string, extra []string) ([]string, error) {
@@ -132,18 +146,18 @@ func filesToCopy(dir string, extra []string) ([]string, error) {
 	}
 	for _, name := range extra {
 		if name != filepath.Base(name) || name == "." || name == ".." {
-			return nil, fmt.Errorf("--copy_files %q: give a file name inside the model directory", name)
+			return nil, &CopyFileError{Name: name, Reason: "give a file name inside the model directory"}
 		}
 		if seen[name] {
 			continue
 		}
 		switch name {
 		case "model.bin", "config.json", "vocabulary.json":
-			return nil, fmt.Errorf("--copy_files %q would overwrite the converted %s", name, name)
+			return nil, &CopyFileError{Name: name, Reason: "would overwrite the converted " + name}
 		}
 		p := filepath.Join(dir, name)
 		if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
-			return nil, fmt.Errorf("--copy_files: %s does not exist in %s", name, dir)
+			return nil, &CopyFileError{Name: name, Reason: "does not exist in " + dir}
 		}
 		out = append(out, p)
 		seen[name] = true
@@ -186,7 +200,7 @@ func writeModel(ctx context.Context, path, display string, plan *Plan, opt Optio
 			}
 		}
 	}()
-	w, err := ct2.NewWriter(sw, specName, specRevision, len(plan.Vars))
+	w, err := ct2.NewWriter(sw, ct2.DecoderSpecName, ct2.DecoderSpecRevision, len(plan.Vars))
 	if err != nil {
 		return fmt.Errorf("%s: %w", display, bare(err))
 	}
@@ -229,7 +243,11 @@ func writeModel(ctx context.Context, path, display string, plan *Plan, opt Optio
 			if st.nonFinite > 0 {
 				sum.NonFinite += st.nonFinite
 				if !opt.AllowNonFinite {
-					return fmt.Errorf("%w: %s (from %s) has %d NaN/Inf values (use --allow-nonfinite to convert anyway)", ErrNonFinite, v.Name, srcNames(v), st.nonFinite)
+					file := ""
+					if len(v.srcs) > 0 && v.srcs[0].T.File != nil {
+						file = filepath.Base(v.srcs[0].T.File.Path)
+					}
+					return &NonFiniteError{Variable: v.Name, Tensor: srcNames(v), File: file, Count: st.nonFinite}
 				}
 			}
 			sum.F16Overflow += st.loss.Overflow

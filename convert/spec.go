@@ -1,19 +1,10 @@
 package convert
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math"
 	"sort"
 
 	"github.com/ct2go/ct2go/format/ct2"
-)
-
-// Spec name and revision of TransformerDecoderModelSpec
-// (python/ctranslate2/specs/transformer_spec.py:744-749).
-const (
-	specName     = "TransformerDecoderSpec"
-	specRevision = 8
 )
 
 type varKind int
@@ -78,31 +69,17 @@ func (p *Plan) InputBytes() int64 {
 	return n
 }
 
-// Quantization is the plan's weight type.
-func (p *Plan) Quantization() string { return p.quant.name }
-
-// Text is the text model the plan converts.
-func (p *Plan) Text() *TextModel { return p.text }
-
 // llamaVars lists the unquantized variables LlamaLoader sets
 // (converters/transformers.py:1698-1843, specs/*_spec.py): weights before
 // quantization (their dtype is set by plan()), gammas, biases and scalars.
+// Names, dtypes and fixed values come from format/ct2's Llama table.
 func llamaVars(tm *TextModel, compat bool) []*Var {
 	p := tm.Params
 	var vars []*Var
-	scalar := func(name string, dt ct2.DType, v float64) {
-		b := make([]byte, dt.Size())
-		switch dt {
-		case ct2.Int8:
-			b[0] = byte(int8(v))
-		case ct2.Int16:
-			binary.LittleEndian.PutUint16(b, uint16(int16(v)))
-		case ct2.Int32:
-			binary.LittleEndian.PutUint32(b, uint32(int32(v)))
-		case ct2.Float32:
-			binary.LittleEndian.PutUint32(b, math.Float32bits(float32(v)))
-		}
-		vars = append(vars, &Var{Name: name, DType: dt, Kind: kindScalar, scalar: b})
+	// scalar adds s under prefix ("" for decoder scalars, the layer's prefix
+	// for layer scalars).
+	scalar := func(prefix string, s ct2.Scalar, v float64) {
+		vars = append(vars, &Var{Name: prefix + s.Name, DType: s.DType, Kind: kindScalar, scalar: s.Encode(v)})
 	}
 	tensor := func(name string, kind varKind, refs ...Ref) {
 		shape := refs[0].Shape()
@@ -113,62 +90,51 @@ func llamaVars(tm *TextModel, compat bool) []*Var {
 	}
 	get := func(name string) Ref { return tm.Tensors[name] }
 
-	// TransformerDecoderSpec attributes (transformer_spec.py:215-279); bools become int8.
-	scalar("decoder/num_heads", ct2.Int16, float64(p.Heads))
-	scalar("decoder/pre_norm", ct2.Int8, 1)
-	scalar("decoder/activation", ct2.Int8, 2) // Activation.SWISH (common_spec.py:7-16)
-	scalar("decoder/alignment_layer", ct2.Int16, -1)
-	scalar("decoder/alignment_heads", ct2.Int16, 1)
-	scalar("decoder/scale_embeddings", ct2.Int8, 0) // LlamaLoader.set_decoder sets False
-	scalar("decoder/alibi", ct2.Int8, 0)
-	scalar("decoder/alibi_use_positive_positions", ct2.Int8, 0)
-	scalar("decoder/scale_alibi", ct2.Int8, 0)
-	scalar("decoder/start_from_zero_embedding", ct2.Int8, 0)
-	tensor("decoder/embeddings/weight", kindWeight, get("model.embed_tokens.weight"))
-	tensor("decoder/layer_norm/gamma", kindFloat, get("model.norm.weight"))
-	tensor("decoder/projection/weight", kindWeight, get("lm_head.weight"))
+	scalar("", ct2.NumHeads, float64(p.Heads))
+	for _, c := range ct2.LlamaDecoderConstants {
+		scalar("", c.Scalar, c.Value)
+	}
+	tensor(ct2.VarEmbeddings, kindWeight, get("model.embed_tokens.weight"))
+	tensor(ct2.VarFinalNorm, kindFloat, get("model.norm.weight"))
+	tensor(ct2.VarProjection, kindWeight, get("lm_head.weight"))
 
 	for i := 0; i < p.Layers; i++ {
 		src := func(s string) Ref { return get(fmt.Sprintf("model.layers.%d.%s", i, s)) }
-		sa := fmt.Sprintf("decoder/layer_%d/self_attention/", i)
-		ffn := fmt.Sprintf("decoder/layer_%d/ffn/", i)
-		tensor(sa+"layer_norm/gamma", kindFloat, src("input_layernorm.weight"))
-		tensor(ffn+"layer_norm/gamma", kindFloat, src("post_attention_layernorm.weight"))
-		// q, k, v fused on dim 0 (converters/utils.py fuse_linear).
-		tensor(sa+"linear_0/weight", kindWeight, src("self_attn.q_proj.weight"), src("self_attn.k_proj.weight"), src("self_attn.v_proj.weight"))
-		tensor(sa+"linear_1/weight", kindWeight, src("self_attn.o_proj.weight"))
-		tensor(ffn+"linear_0/weight", kindWeight, src("mlp.gate_proj.weight"))
-		tensor(ffn+"linear_0_noact/weight", kindWeight, src("mlp.up_proj.weight"))
-		tensor(ffn+"linear_1/weight", kindWeight, src("mlp.down_proj.weight"))
+		l := ct2.LayerPrefix(i)
+		tensor(l+ct2.AttnNorm, kindFloat, src("input_layernorm.weight"))
+		tensor(l+ct2.FFNNorm, kindFloat, src("post_attention_layernorm.weight"))
+		tensor(l+ct2.AttnQKV+ct2.Weight, kindWeight, src("self_attn.q_proj.weight"), src("self_attn.k_proj.weight"), src("self_attn.v_proj.weight"))
+		tensor(l+ct2.AttnOut+ct2.Weight, kindWeight, src("self_attn.o_proj.weight"))
+		tensor(l+ct2.FFNGate+ct2.Weight, kindWeight, src("mlp.gate_proj.weight"))
+		tensor(l+ct2.FFNUp+ct2.Weight, kindWeight, src("mlp.up_proj.weight"))
+		tensor(l+ct2.FFNDown+ct2.Weight, kindWeight, src("mlp.down_proj.weight"))
 		if p.AttnBias {
-			tensor(sa+"linear_0/bias", kindFloat, src("self_attn.q_proj.bias"), src("self_attn.k_proj.bias"), src("self_attn.v_proj.bias"))
-			tensor(sa+"linear_1/bias", kindFloat, src("self_attn.o_proj.bias"))
+			tensor(l+ct2.AttnQKV+ct2.Bias, kindFloat, src("self_attn.q_proj.bias"), src("self_attn.k_proj.bias"), src("self_attn.v_proj.bias"))
+			tensor(l+ct2.AttnOut+ct2.Bias, kindFloat, src("self_attn.o_proj.bias"))
 		}
 		if p.MLPBias {
-			tensor(ffn+"linear_0/bias", kindFloat, src("mlp.gate_proj.bias"))
-			tensor(ffn+"linear_0_noact/bias", kindFloat, src("mlp.up_proj.bias"))
-			tensor(ffn+"linear_1/bias", kindFloat, src("mlp.down_proj.bias"))
+			tensor(l+ct2.FFNGate+ct2.Bias, kindFloat, src("mlp.gate_proj.bias"))
+			tensor(l+ct2.FFNUp+ct2.Bias, kindFloat, src("mlp.up_proj.bias"))
+			tensor(l+ct2.FFNDown+ct2.Bias, kindFloat, src("mlp.down_proj.bias"))
 		}
-		// MultiHeadAttentionSpec rotary attributes (attention_spec.py).
-		scalar(sa+"rotary_dim", ct2.Int32, 0)
-		scalar(sa+"rotary_interleave", ct2.Int8, 0)
-		scalar(sa+"rotary_base", ct2.Float32, p.RopeTheta)
+		scalar(l, ct2.RotaryDim, ct2.LlamaRotaryDim)
+		scalar(l, ct2.RotaryInterleave, ct2.LlamaRotaryInterleave)
+		scalar(l, ct2.RotaryBase, p.RopeTheta)
 		if p.KVHeads != p.Heads {
-			scalar(sa+"num_heads_kv", ct2.Int32, float64(p.KVHeads))
+			scalar(l, ct2.NumHeadsKV, float64(p.KVHeads))
 		}
 		switch p.Rope {
 		case ropeLinear:
-			scalar(sa+"rotary_scaling_type", ct2.Int8, 0)
-			scalar(sa+"rotary_scaling_factor", ct2.Float32, p.RopeFactor)
+			scalar(l, ct2.RotaryScalingType, ct2.RotaryScalingLinear)
+			scalar(l, ct2.RotaryScalingFactor, p.RopeFactor)
 		case ropeLlama3:
-			scalar(sa+"rotary_scaling_type", ct2.Int8, 2)
-			scalar(sa+"rotary_low_freq_factor", ct2.Float32, p.RopeLowFreq)
-			scalar(sa+"rotary_high_freq_factor", ct2.Float32, p.RopeHighFreq)
+			scalar(l, ct2.RotaryScalingType, ct2.RotaryScalingLlama3)
+			scalar(l, ct2.RotaryLowFreqFactor, p.RopeLowFreq)
+			scalar(l, ct2.RotaryHighFreqFactor, p.RopeHighFreq)
 			if !compat {
-				// The fix: CTranslate2's runtime reads these two (attention_layer.cc:81-106)
-				// but its converter never writes them, which silently disables llama3 scaling.
-				scalar(sa+"rotary_scaling_factor", ct2.Float32, p.RopeFactor)
-				scalar(sa+"original_max_position_embeddings", ct2.Int32, float64(p.RopeOriginalMax))
+				// The fix: the two scalars CTranslate2's converter omits (ct2.Llama3Omitted).
+				scalar(l, ct2.RotaryScalingFactor, p.RopeFactor)
+				scalar(l, ct2.OriginalMaxPositionEmbeddings, float64(p.RopeOriginalMax))
 			}
 		}
 	}
@@ -215,9 +181,9 @@ func finalize(vars []*Var, q quant, p Params) []*Var {
 			out = append(out, v)
 			switch q.weight {
 			case ct2.Int8:
-				out = append(out, &Var{Name: v.Name + "_scale", Shape: []int{v.Shape[0]}, DType: ct2.Float32, Kind: kindScale, weight: v})
+				out = append(out, &Var{Name: v.Name + ct2.ScaleSuffix, Shape: []int{v.Shape[0]}, DType: ct2.Float32, Kind: kindScale, weight: v})
 			case ct2.Int16:
-				out = append(out, &Var{Name: v.Name + "_scale", DType: ct2.Float32, Kind: kindScale, weight: v})
+				out = append(out, &Var{Name: v.Name + ct2.ScaleSuffix, DType: ct2.Float32, Kind: kindScale, weight: v})
 			}
 		case kindFloat:
 			v.DType = q.other

@@ -6,12 +6,25 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/ct2go/ct2go/format/ct2"
 	"github.com/ct2go/ct2go/format/safetensors"
 )
+
+// isHFOutputFile reports names Strip writes into its output (so
+// ReplaceOutput may delete them).
+func isHFOutputFile(name string) bool {
+	switch {
+	case name == "config.json", name == "model.safetensors", name == safetensors.IndexFile,
+		strings.HasPrefix(name, "model-") && strings.HasSuffix(name, ".safetensors"):
+		return true
+	}
+	return slices.Contains(DefaultCopyFiles, name)
+}
 
 // MaxShardBytes is transformers' default save_pretrained max_shard_size ("5GB").
 const MaxShardBytes = 5_000_000_000
@@ -30,9 +43,9 @@ type StripSummary struct {
 // Strip writes the text model of an Mllama checkpoint as a standalone
 // LlamaForCausalLM checkpoint (config.json, safetensors, index when
 // sharded, tokenizer and license files) that any Llama tool can load.
-func Strip(ctx context.Context, dir, outDir string, force bool, progress func(int64)) (*StripSummary, error) {
+func Strip(ctx context.Context, dir, outDir string, force Replace, progress func(int64)) (*StripSummary, error) {
 	start := time.Now()
-	if err := checkOutput(dir, outDir, force); err != nil {
+	if err := checkOutput(dir, outDir, force, isHFOutputFile); err != nil {
 		return nil, err
 	}
 	src, err := Open(dir)

@@ -128,9 +128,6 @@ func argmaxF32(x []float32) int {
 	return best
 }
 
-// readSink keeps the read loop from being optimised away.
-var readSink int64
-
 // ReadBandwidth returns the best of 5 timed passes (GB/s) of threads
 // goroutines each reading its share of a bytes-sized buffer once. The read
 // kernel is kernels.DotInt8 over the two halves of each share: the same SIMD
@@ -161,9 +158,6 @@ func ReadBandwidth(bytes int64, threads int) float64 {
 		wg.Wait()
 		if d := time.Since(t0).Seconds(); d > 0 {
 			best = max(best, float64(n)/d/1e9)
-		}
-		for _, v := range sums {
-			readSink += int64(v)
 		}
 	}
 	return best

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ct2go/ct2go/format/ct2"
 	"github.com/ct2go/ct2go/format/hf"
+	"github.com/ct2go/ct2go/internal/fsutil"
 	"github.com/x448/float16"
 )
 
@@ -312,7 +313,7 @@ func checkNames(m *ct2.Mapped, path string) (int, error) {
 // readConfigJSON reads the keys the runtime needs from config.json.
 func readConfigJSON(dir string, cfg *Config) error {
 	path := filepath.Join(dir, "config.json")
-	b, err := hf.ReadCapped(path, hf.MaxJSONSize)
+	b, err := fsutil.ReadCapped(path, hf.MaxJSONSize)
 	if err != nil {
 		return err
 	}
@@ -355,7 +356,7 @@ func readConfigJSON(dir string, cfg *Config) error {
 
 func readVocabulary(dir string, want int) ([]string, error) {
 	path := filepath.Join(dir, "vocabulary.json")
-	b, err := hf.ReadCapped(path, hf.MaxJSONSize)
+	b, err := fsutil.ReadCapped(path, hf.MaxJSONSize)
 	if err != nil {
 		return nil, err
 	}

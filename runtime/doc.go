@@ -9,7 +9,6 @@
 //	logits, err := s.Prefill(ids, true)      // [T][V] (or [1][V] for the last position)
 //	next, err := s.Step(id)                  // one decode step, [V]
 //	all, err := m.Logits(ids)                // one-shot prefill, every position
-//	out, err := m.Greedy(prompt, n, stopIDs) // CT2 generate_batch(sampling_topk=1)
 //	r, err := runtime.Bench(m, runtime.BenchOptions{PromptTokens: 128, NewTokens: 64})
 //
 // Loading maps model.bin read-only (format/ct2): weights are views into the

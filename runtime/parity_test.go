@@ -182,11 +182,48 @@ func greedy(t *testing.T, m *Model, ids []int, n int) []int {
 	if !ok {
 		t.Fatalf("eos token %q not in the vocabulary", m.Config().EOSToken)
 	}
-	out, err := m.Greedy(ids, n, []int{eos})
+	out, err := greedyDecode(m, ids, n, []int{eos})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// greedyDecode decodes up to maxNew tokens after prompt with argmax (first index on
+// ties), like CT2's generate_batch(max_length=maxNew,
+// include_prompt_in_result=False, sampling_topk=1): it stops at the first id
+// in stop, which is not included in the result (CT2 strips end tokens). The
+// parity tests compare its ids with CT2's; verify/generate has its own loop.
+func greedyDecode(m *Model, prompt []int, maxNew int, stop []int) ([]int, error) {
+	if len(prompt) == 0 {
+		return nil, fmt.Errorf("greedy decoding needs at least one prompt token")
+	}
+	if maxNew <= 0 {
+		return nil, nil
+	}
+	s := m.NewSession(len(prompt) + maxNew)
+	lg, err := s.Prefill(prompt, false)
+	if err != nil {
+		return nil, err
+	}
+	next := argmaxF32(lg[0])
+	var out []int
+	for {
+		for _, e := range stop {
+			if next == e {
+				return out, nil
+			}
+		}
+		out = append(out, next)
+		if len(out) == maxNew {
+			return out, nil
+		}
+		l, err := s.Step(next)
+		if err != nil {
+			return nil, err
+		}
+		next = argmaxF32(l)
+	}
 }
 
 // TestFloat32VsTransformers: the float32 path on float32 models against
@@ -340,12 +377,12 @@ func TestGreedyStopAndTokenID(t *testing.T) {
 		t.Error("TokenID found a token that is not in the vocabulary")
 	}
 	prompt := []int{128000, 9906, 11, 1917, 0}
-	full, err := m.Greedy(prompt, 6, nil)
+	full, err := greedyDecode(m, prompt, 6, nil)
 	if err != nil || len(full) != 6 {
-		t.Fatalf("Greedy = %v, %v", full, err)
+		t.Fatalf("greedyDecode = %v, %v", full, err)
 	}
 	// Stopping at the 4th id returns the 3 before it (the stop id is stripped).
-	got, err := m.Greedy(prompt, 6, []int{full[3]})
+	got, err := greedyDecode(m, prompt, 6, []int{full[3]})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +394,7 @@ func TestGreedyStopAndTokenID(t *testing.T) {
 		}
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("Greedy with stop %d = %v, want %v", full[3], got, want)
+		t.Errorf("greedyDecode with stop %d = %v, want %v", full[3], got, want)
 	}
 	lg, err := m.Logits(prompt)
 	if err != nil || len(lg) != len(prompt) || len(lg[0]) != m.VocabSize() {

@@ -61,20 +61,3 @@ func (t *Tokenizer) CheckIDs(ids []int) error {
 	}
 	return nil
 }
-
-// CT2Vocabulary is the token list CTranslate2's Transformers converter writes to
-// vocabulary.json: tokenizer.get_vocab() (model and added tokens) sorted by id, then padded
-// with "<extra_id_N>" up to vocabSize or truncated to it (LlamaLoader.get_vocabulary; see
-// docs/ctranslate2-format.md §5). For Llama 3.2 Vision, vocabSize 128256 drops <|image|>.
-func (t *Tokenizer) CT2Vocabulary(vocabSize int) []string {
-	out := make([]string, 0, vocabSize)
-	for id, tok := range t.tokens {
-		if t.isSet[id] {
-			out = append(out, tok)
-		}
-	}
-	for i := 0; len(out) < vocabSize; i++ {
-		out = append(out, "<extra_id_"+strconv.Itoa(i)+">")
-	}
-	return out[:vocabSize]
-}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -116,11 +117,30 @@ func TestCT2Vocabulary(t *testing.T) {
 	if err := json.Unmarshal(data, &want); err != nil {
 		t.Fatal(err)
 	}
-	got := tok.CT2Vocabulary(128256)
+	got := ct2Vocabulary(tok, 128256)
 	if !slices.Equal(got, want) {
 		t.Fatalf("CT2Vocabulary(128256) differs from golden vocabulary.json (%d vs %d tokens)", len(got), len(want))
 	}
-	if ext := tok.CT2Vocabulary(128259); ext[128256] != "<|image|>" || ext[128257] != "<extra_id_0>" || ext[128258] != "<extra_id_1>" {
+	if ext := ct2Vocabulary(tok, 128259); ext[128256] != "<|image|>" || ext[128257] != "<extra_id_0>" || ext[128258] != "<extra_id_1>" {
 		t.Errorf("padding: %q", ext[128256:])
 	}
+}
+
+// ct2Vocabulary is the token list CTranslate2's Transformers converter writes to
+// vocabulary.json: tokenizer.get_vocab() (model and added tokens) sorted by id, then padded
+// with "<extra_id_N>" up to vocabSize or truncated to it (LlamaLoader.get_vocabulary; see
+// docs/ctranslate2-format.md §5). For Llama 3.2 Vision, vocabSize 128256 drops <|image|>.
+// Only this test needs it: it checks the tokenizer's id -> token table against the
+// converter's golden vocabulary.json.
+func ct2Vocabulary(t *Tokenizer, vocabSize int) []string {
+	out := make([]string, 0, vocabSize)
+	for id, tok := range t.tokens {
+		if t.isSet[id] {
+			out = append(out, tok)
+		}
+	}
+	for i := 0; len(out) < vocabSize; i++ {
+		out = append(out, "<extra_id_"+strconv.Itoa(i)+">")
+	}
+	return out[:vocabSize]
 }

@@ -18,9 +18,8 @@
 //	d := tok.NewStreamDecoder(false); d.Add(id)  // incremental text, whole UTF-8 characters only
 //	prompt, ids, err := tok.EncodeChat(msgs, tokenizer.ChatOptions{AddGenerationPrompt: true})
 //
-// CLI helpers: Tokenize, FormatIDs, ParseIDs, CheckIDs, ParseChatRequest + Chat, and
-// CT2Vocabulary for vocabulary.json. The chat template engine (a Jinja2 subset with Python
-// semantics) lives in the jinja subpackage.
+// CLI helpers: Tokenize, FormatIDs, ParseIDs, CheckIDs, ParseChatRequest + Chat. The chat
+// template engine (a Jinja2 subset with Python semantics) lives in the jinja subpackage.
 //
 // Verification: tests cover every case of the fixture golden.json (HF tokenizers + Python
 // Jinja2) plus Jinja golden files made with Python Jinja2; scripts/bench-tokenizer compares ids

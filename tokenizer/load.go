@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/ct2go/ct2go/format/hf"
+	"github.com/ct2go/ct2go/internal/fsutil"
 )
 
 // ErrUnsupported marks a well-formed tokenizer file of a kind this package does not implement
@@ -474,7 +475,7 @@ func tokenString(field string, raw json.RawMessage) (string, error) {
 // chat_template.json, in that order of preference) when present.
 func Load(dir string) (*Tokenizer, error) {
 	path := filepath.Join(dir, "tokenizer.json")
-	data, err := hf.ReadCapped(path, hf.MaxTokenizerSize)
+	data, err := fsutil.ReadCapped(path, hf.MaxTokenizerSize)
 	if err != nil {
 		return nil, err
 	}
@@ -483,7 +484,7 @@ func Load(dir string) (*Tokenizer, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	cfgPath := filepath.Join(dir, "tokenizer_config.json")
-	if data, err := hf.ReadCapped(cfgPath, hf.MaxTokenizerSize); err == nil {
+	if data, err := fsutil.ReadCapped(cfgPath, hf.MaxTokenizerSize); err == nil {
 		if err := t.applyConfig(data); err != nil {
 			return nil, fmt.Errorf("%s: %w", cfgPath, err)
 		}
@@ -493,7 +494,7 @@ func Load(dir string) (*Tokenizer, error) {
 	if t.bos == "" && t.eos == "" {
 		// Older checkpoints keep the special tokens only in special_tokens_map.json.
 		p := filepath.Join(dir, "special_tokens_map.json")
-		if data, err := hf.ReadCapped(p, hf.MaxTokenizerSize); err == nil {
+		if data, err := fsutil.ReadCapped(p, hf.MaxTokenizerSize); err == nil {
 			var m struct {
 				BOS json.RawMessage `json:"bos_token"`
 				EOS json.RawMessage `json:"eos_token"`
@@ -516,14 +517,14 @@ func Load(dir string) (*Tokenizer, error) {
 			return nil, err
 		}
 	}
-	if data, err := hf.ReadCapped(filepath.Join(dir, "chat_template.jinja"), hf.MaxJSONSize); err == nil {
+	if data, err := fsutil.ReadCapped(filepath.Join(dir, "chat_template.jinja"), hf.MaxJSONSize); err == nil {
 		t.chatTemplates = map[string]string{"default": string(data)}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
 	if len(t.chatTemplates) == 0 {
 		p := filepath.Join(dir, "chat_template.json")
-		if data, err := hf.ReadCapped(p, hf.MaxJSONSize); err == nil {
+		if data, err := fsutil.ReadCapped(p, hf.MaxJSONSize); err == nil {
 			var ct struct {
 				ChatTemplate json.RawMessage `json:"chat_template"`
 			}

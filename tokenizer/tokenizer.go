@@ -1,7 +1,6 @@
 package tokenizer
 
 import (
-	"slices"
 	"strings"
 )
 
@@ -63,15 +62,10 @@ func (t *Tokenizer) IsSpecial(id int) bool {
 	return id >= 0 && id < len(t.isSpecial) && t.isSpecial[id]
 }
 
-// SpecialIDs lists the ids of the special added tokens in tokenizer.json order.
-func (t *Tokenizer) SpecialIDs() []int { return slices.Clone(t.special) }
-
-// BOSToken, EOSToken, PadToken and UnkToken are the strings from tokenizer_config.json ("" if
-// unset). The *ID variants give their ids (-1 if unset or unknown).
+// BOSToken and EOSToken are the strings from tokenizer_config.json ("" if unset). The *ID
+// variants give their ids (-1 if unset or unknown); pad has only the id.
 func (t *Tokenizer) BOSToken() string { return t.bos }
 func (t *Tokenizer) EOSToken() string { return t.eos }
-func (t *Tokenizer) PadToken() string { return t.pad }
-func (t *Tokenizer) UnkToken() string { return t.unk }
 func (t *Tokenizer) BOSID() int       { return t.idOrMinus(t.bos) }
 func (t *Tokenizer) EOSID() int       { return t.idOrMinus(t.eos) }
 func (t *Tokenizer) PadID() int       { return t.idOrMinus(t.pad) }
@@ -88,10 +82,6 @@ func (t *Tokenizer) idOrMinus(s string) int {
 
 // CleanUpTokenizationSpaces reports the tokenizer_config.json setting Decode applies.
 func (t *Tokenizer) CleanUpTokenizationSpaces() bool { return t.cleanup }
-
-// SetCleanUpTokenizationSpaces overrides it (transformers' decode(..., clean_up_tokenization_spaces=)).
-// Call it before sharing the Tokenizer between goroutines.
-func (t *Tokenizer) SetCleanUpTokenizationSpaces(on bool) { t.cleanup = on }
 
 // Encode tokenizes text like HF tokenizers' encode(text, add_special_tokens): added tokens are
 // matched in the raw text first, the rest is pre-tokenized and BPE-encoded; with addSpecial the

@@ -144,6 +144,32 @@ func snapshot(t *testing.T, dir string) string {
 	return strings.Join(lines, "\n")
 }
 
+// checkErrorLines: a failure prints one "ct2go: " line, or for a checkpoint
+// with several problems a "ct2go: DIR: N problems:" line and at most 11
+// indented lines (10 problems and "... and N more"); no line is huge.
+func checkErrorLines(t *testing.T, stderr string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+	switch {
+	case !strings.HasPrefix(stderr, "ct2go: ") || !strings.HasSuffix(stderr, "\n"):
+		t.Errorf("want a \"ct2go: \" line on stderr, got %q", stderr)
+	case len(lines) > 1 && !strings.HasSuffix(lines[0], " problems:"):
+		t.Errorf("want one line on stderr (or a list of problems), got %q", stderr)
+	case len(lines) > 12:
+		t.Errorf("%d lines on stderr, want at most 12: %q", len(lines), stderr)
+	}
+	for _, l := range lines[1:] {
+		if !strings.HasPrefix(l, "  ") {
+			t.Errorf("problem line %q is not indented", l)
+		}
+	}
+	for _, l := range lines {
+		if len(l) > 2100 {
+			t.Errorf("a %d-byte line on stderr", len(l))
+		}
+	}
+}
+
 func leftovers(t *testing.T, parent string) []string {
 	t.Helper()
 	entries, _ := os.ReadDir(parent)
@@ -220,9 +246,7 @@ func TestConvertBadInput(t *testing.T) {
 			if r.code != c.code {
 				t.Errorf("exit code %d, want %d (stderr: %s)", r.code, c.code, r.stderr)
 			}
-			if strings.Count(r.stderr, "\n") != 1 || !strings.HasPrefix(r.stderr, "ct2go: ") {
-				t.Errorf("want one error line on stderr, got %q", r.stderr)
-			}
+			checkErrorLines(t, r.stderr)
 			for _, m := range c.mentions {
 				if !strings.Contains(r.stderr, m) {
 					t.Errorf("stderr %q does not mention %q", r.stderr, m)
@@ -250,9 +274,17 @@ func TestConvertExistingOutput(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(out, "keep.txt")); string(b) != "mine" {
 		t.Error("existing output was touched")
 	}
+	// keep.txt is not something a conversion writes: one --force refuses.
 	r = ct2go(t, nil, "convert", "--model", in, "--output_dir", out, "--quiet", "--force")
+	if r.code != exitExists || !strings.Contains(r.stderr, "keep.txt") || !strings.Contains(r.stderr, "--force twice") {
+		t.Errorf("one --force on a foreign directory: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, "keep.txt")); string(b) != "mine" {
+		t.Error("one --force touched a foreign directory")
+	}
+	r = ct2go(t, nil, "convert", "--model", in, "--output_dir", out, "--quiet", "--force", "--force")
 	if r.code != 0 {
-		t.Fatalf("--force: exit %d: %s", r.code, r.stderr)
+		t.Fatalf("--force --force: exit %d: %s", r.code, r.stderr)
 	}
 	if _, err := os.Stat(filepath.Join(out, "keep.txt")); !os.IsNotExist(err) {
 		t.Error("--force kept the old directory's files")

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -11,7 +14,35 @@ import (
 	"github.com/ct2go/ct2go/convert"
 )
 
+// forceFlag counts its repetitions: one --force replaces a previous output,
+// two replace whatever is there.
+func forceFlag(count *int) *cli.BoolFlag {
+	return &cli.BoolFlag{Name: "force", Count: count,
+		Usage: "replace an existing output directory; twice: even one holding files a conversion does not write"}
+}
+
+func replaceMode(forces int) convert.Replace { return convert.Replace(min(forces, 2)) }
+
+// removeStale deletes partial outputs of killed runs beside out, in one line.
+func removeStale(out string, quiet bool) {
+	removed, err := convert.RemoveStalePartials(filepath.Dir(out))
+	if quiet || (len(removed) == 0 && err == nil) {
+		return
+	}
+	var names []string
+	for _, r := range removed {
+		names = append(names, fmt.Sprintf("%s (pid %d)", filepath.Base(r.Dir), r.PID))
+	}
+	if len(names) > 0 {
+		fmt.Fprintf(os.Stderr, "note: removed %d partial output(s) of killed runs in %s: %s\n", len(names), filepath.Dir(out), strings.Join(names, ", "))
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "warning: %v\n", oneLine(err))
+	}
+}
+
 func convertCommand() *cli.Command {
+	var forces int
 	return &cli.Command{
 		Name:      "convert",
 		Usage:     "convert a Hugging Face Mllama/Llama checkpoint to a CTranslate2 model directory",
@@ -22,8 +53,8 @@ func convertCommand() *cli.Command {
 			&cli.StringFlag{Name: "output_dir", Aliases: []string{"output-dir", "o"}, Usage: "output directory"},
 			&cli.StringFlag{Name: "quantization", Aliases: []string{"q"}, Value: "int8_float16", Usage: "weight type: " + strings.Join(convert.Quantizations, ", ")},
 			&cli.BoolFlag{Name: "ct2-compat", Aliases: []string{"ct2_compat"}, Usage: "write exactly what CTranslate2 4.8.1's converter writes (without the llama3 RoPE scalars)"},
-			&cli.BoolFlag{Name: "force", Usage: "replace an existing output directory"},
-			&cli.StringSliceFlag{Name: "copy_files", Aliases: []string{"copy-files"}, Usage: "extra files of the model directory to copy into the output"},
+			forceFlag(&forces),
+			&cli.StringSliceFlag{Name: "copy_files", Aliases: []string{"copy-files"}, Usage: "extra files of the model directory to copy into the output (--copy_files A B, repeated, or A,B)"},
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"dry_run"}, Usage: "read headers only and print the plan"},
 			&cli.BoolFlag{Name: "allow-nonfinite", Aliases: []string{"allow_nonfinite"}, Usage: "convert even if weights contain NaN or Inf"},
 			&cli.IntFlag{Name: "threads", Usage: "quantization workers (default: all cores)"},
@@ -32,11 +63,11 @@ func convertCommand() *cli.Command {
 			&cli.BoolFlag{Name: "low_cpu_mem_usage", Hidden: true},
 			&cli.BoolFlag{Name: "trust_remote_code", Hidden: true},
 		},
-		Action: runConvert,
+		Action: func(c *cli.Context) error { return runConvert(c, forces) },
 	}
 }
 
-func runConvert(c *cli.Context) error {
+func runConvert(c *cli.Context, forces int) error {
 	if c.NArg() > 0 {
 		return usagef("convert takes no arguments (got %q): use --model and --output_dir", c.Args().First())
 	}
@@ -49,22 +80,26 @@ func runConvert(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := checkModelPath("convert", model, kindHFDir); err != nil {
+		return err
+	}
 	for _, f := range []string{"low_cpu_mem_usage", "trust_remote_code"} {
 		if c.Bool(f) && !quiet {
 			fmt.Fprintf(os.Stderr, "note: --%s has no effect: ct2go always streams and never runs remote code\n", f)
 		}
 	}
-	if c.Bool("dry-run") {
-		return dryRun(c, model, q)
-	}
 	out := c.String("output_dir")
+	if c.Bool("dry-run") {
+		return dryRun(c, model, q, out, forces)
+	}
 	if out == "" {
 		return usagef("--output_dir is required")
 	}
+	removeStale(out, quiet)
 	var done func()
 	var sink func(int64) // the progress bar, once the plan says how much there is to read
 	opt := convert.Options{
-		Quantization: q, Compat: c.Bool("ct2-compat"), Force: c.Bool("force"),
+		Quantization: q, Compat: c.Bool("ct2-compat"), Force: replaceMode(forces),
 		CopyFiles: c.StringSlice("copy_files"), AllowNonFinite: c.Bool("allow-nonfinite"), Threads: c.Int("threads"),
 		OnPlan: func(p *convert.Plan) {
 			sink, done = progress(p.InputBytes(), "converting", quiet || asJSON)
@@ -120,7 +155,26 @@ func runConvert(c *cli.Context) error {
 	return nil
 }
 
-func dryRun(c *cli.Context, model, q string) error {
+// wouldStop is why the real run into out would stop before writing (the
+// output exists and --force is missing or not enough), or "".
+func wouldStop(out string, forces int, copyFiles []string) string {
+	if out == "" {
+		return ""
+	}
+	err := convert.CheckOutput(out, replaceMode(forces), copyFiles)
+	if err == nil {
+		return ""
+	}
+	var b strings.Builder
+	report(&b, io.Discard, err, "convert", false)
+	return fmt.Sprintf("the real run would stop (exit %d): %s", exitCode(context.Background(), err), strings.TrimSpace(strings.TrimPrefix(b.String(), "ct2go: ")))
+}
+
+func dryRun(c *cli.Context, model, q, out string, forces int) error {
+	warn := wouldStop(out, forces, c.StringSlice("copy_files"))
+	if warn != "" {
+		fmt.Fprintf(os.Stderr, "warning: %s\n", warn)
+	}
 	src, err := convert.Open(model)
 	if err != nil {
 		return err
@@ -151,6 +205,7 @@ func dryRun(c *cli.Context, model, q string) error {
 			"params": tm.Params, "variables": vars, "aliases": plan.Aliases,
 			"input_bytes": plan.InputBytes(), "output_bytes": plan.OutputBytes(),
 			"vocabulary_size": len(plan.Vocab), "config": plan.Config, "notes": plan.Notes,
+			"would_stop": warn,
 		})
 	}
 	p := tm.Params

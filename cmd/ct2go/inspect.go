@@ -16,6 +16,7 @@ import (
 	"github.com/ct2go/ct2go/format/ct2"
 	"github.com/ct2go/ct2go/format/half"
 	"github.com/ct2go/ct2go/format/hf"
+	"github.com/ct2go/ct2go/internal/fsutil"
 )
 
 func inspectCommand() *cli.Command {
@@ -32,15 +33,19 @@ func inspectCommand() *cli.Command {
 				return usagef("inspect takes exactly one PATH (model.bin, a CTranslate2 model directory or a Hugging Face checkpoint)")
 			}
 			path := c.Args().First()
-			st, err := os.Stat(path)
-			if err != nil {
-				// Not a local path: try it as a Hugging Face id.
+			if _, err := os.Stat(path); err != nil {
+				// Not a local path: try it as a Hugging Face id (modelDir never
+				// sends path-like values to the hub).
 				if path, err = modelDir(c, path, c.Bool("json")); err != nil {
 					return err
 				}
-				if st, err = os.Stat(path); err != nil {
-					return err
-				}
+			}
+			if err := checkModelPath("inspect", path, kindAnyOrBin); err != nil {
+				return err
+			}
+			st, err := os.Stat(path)
+			if err != nil {
+				return err
 			}
 			bin := path
 			if st.IsDir() {
@@ -93,7 +98,7 @@ func inspectCT2(bin string, asJSON bool) error {
 	dir := filepath.Dir(bin)
 	var cfg map[string]any
 	// Capped regular-file reads: a FIFO or /dev/zero here must not hang inspect.
-	if raw, err := hf.ReadCapped(filepath.Join(dir, "config.json"), hf.MaxJSONSize); err == nil {
+	if raw, err := fsutil.ReadCapped(filepath.Join(dir, "config.json"), hf.MaxJSONSize); err == nil {
 		if err := json.Unmarshal(raw, &cfg); err != nil {
 			return fmt.Errorf("%s: not valid JSON: %w", filepath.Join(dir, "config.json"), err)
 		}
@@ -101,7 +106,7 @@ func inspectCT2(bin string, asJSON bool) error {
 		return err
 	}
 	vocab := -1
-	if raw, err := hf.ReadCapped(filepath.Join(dir, "vocabulary.json"), hf.MaxTokenizerSize); err == nil {
+	if raw, err := fsutil.ReadCapped(filepath.Join(dir, "vocabulary.json"), hf.MaxTokenizerSize); err == nil {
 		var toks []string
 		if err := json.Unmarshal(raw, &toks); err != nil {
 			return fmt.Errorf("%s: not a JSON list of tokens: %w", filepath.Join(dir, "vocabulary.json"), err)

@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ct2go/ct2go/format/hf"
+	"github.com/ct2go/ct2go/internal/fsutil"
 	"github.com/ct2go/ct2go/runtime"
 	"github.com/ct2go/ct2go/tokenizer"
 	"github.com/ct2go/ct2go/verify"
@@ -92,7 +93,7 @@ func runReference(c *cli.Context) error {
 	loadSecs := time.Since(t0).Seconds()
 
 	pf := c.String("prompts")
-	data, err := hf.ReadCapped(pf, hf.MaxTokenizerSize)
+	data, err := fsutil.ReadCapped(pf, hf.MaxTokenizerSize)
 	if err != nil {
 		return err
 	}

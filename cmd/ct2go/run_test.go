@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -241,7 +243,16 @@ func TestRunBadInput(t *testing.T) {
 		{[]string{"--model", dir}, "run needs --prompt"},
 		{[]string{"--model", dir, "--ids", "1,x"}, `"x" is not a token id`},
 		{[]string{"--model", dir, "--ids", "1,999999"}, "id 999999 at position 1 is outside the model's vocabulary of 128256"},
-		{[]string{"--model", dir, "--ids", "1", "--prompt", "hi"}, "do not combine"},
+		{[]string{"--model", dir, "--ids", "1", "--prompt", "hi"}, "give the prompt once"},
+		{[]string{"--model", dir, "--prompt-file", "x", "--prompt", "hi"}, "give the prompt once"},
+		{[]string{"--model", dir, "--ids", "1", "--system", "hi"}, "do not combine"},
+		{[]string{"--model", dir, "--prompt", "hi", "--top_k", "5"}, "--top_k shapes sampling and needs --temperature > 0"},
+		{[]string{"--model", dir, "--prompt", "hi", "--top_p", "0.9"}, "--top_p shapes sampling and needs --temperature > 0"},
+		{[]string{"--model", dir, "--prompt", "hi", "--min_p", "0.1", "--temperature", "0"}, "--min_p shapes sampling and needs --temperature > 0"},
+		{[]string{"--model", dir, "--prompt", "hi", "--min_p", "1.5", "--temperature", "1"}, "--min_p must be in [0, 1]"},
+		{[]string{"--model", dir, "--prompt", "hi", "--repetition_penalty", "0"}, "--repetition_penalty must be > 0"},
+		{[]string{"--model", dir, "--prompt", "hi", "--stop", ""}, "--stop: empty string"},
+		{[]string{"--model", dir, "--interactive", "--prompt", "-"}, "--prompt - is not possible"},
 		{[]string{"--model", dir, "--prompt", "hi", "--max_tokens", "0"}, "--max_tokens must be at least 1"},
 		{[]string{"--model", dir, "--prompt", "hi", "--top_p", "1.5"}, "--top_p in (0, 1]"},
 		{[]string{"--model", dir, "--prompt", "hi", "--compute", "fp8"}, "unknown compute type"},
@@ -290,7 +301,161 @@ func TestRunInteractive(t *testing.T) {
 			prompts = append(prompts, n)
 		}
 	}
-	if len(prompts) != 3 || prompts[1] >= prompts[0]+6 || prompts[2] != prompts[0] {
-		t.Errorf("prefilled prompt tokens per turn %v: the second turn should reuse the cache", prompts)
+	// The third (after /reset, same first message) reuses the cached system
+	// prompt and first message.
+	if len(prompts) != 3 || prompts[1] >= prompts[0]+6 || prompts[2] >= prompts[0] {
+		t.Errorf("prefilled prompt tokens per turn %v: the later turns should reuse the cache", prompts)
+	}
+}
+
+// TestRunPromptSources: --prompt -, --prompt-file and --prompt give the
+// same prompt; a missing file is named.
+func TestRunPromptSources(t *testing.T) {
+	t.Parallel()
+	dir := convertedModel(t, "float32", false)
+	text := "Hello,\nworld"
+	want := runJSONOut(t, "--model", dir, "--prompt", text, "-n", "6")
+	file := filepath.Join(t.TempDir(), "prompt.txt")
+	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fromFile := runJSONOut(t, "--model", dir, "--prompt-file", file, "-n", "6")
+	r := ct2goStdin(t, text, "run", "--json", "--model", dir, "--prompt", "-", "-n", "6")
+	var fromStdin runJSON
+	if err := json.Unmarshal([]byte(r.stdout), &fromStdin); r.code != 0 || err != nil {
+		t.Fatalf("--prompt -: exit %d %v %s", r.code, err, r.stderr)
+	}
+	for name, got := range map[string]runJSON{"--prompt-file": fromFile, "--prompt -": fromStdin} {
+		if got.PromptTokens != want.PromptTokens || joinIDs(got.IDs) != joinIDs(want.IDs) {
+			t.Errorf("%s: %d prompt tokens, ids %v; --prompt gives %d, %v", name, got.PromptTokens, got.IDs, want.PromptTokens, want.IDs)
+		}
+	}
+	missing := filepath.Join(t.TempDir(), "nope.txt")
+	if r := ct2go(t, nil, "run", "--model", dir, "--prompt-file", missing); r.code != 1 || !strings.Contains(r.stderr, missing) {
+		t.Errorf("missing prompt file: exit %d %q", r.code, r.stderr)
+	}
+}
+
+// TestRunStats: the summary line counts right for 0, 1 and many tokens and
+// shows a decode rate only when there is one.
+func TestRunStats(t *testing.T) {
+	t.Parallel()
+	src := convertedModel(t, "float32", false)
+	ids := "128000,9906,11,1917,0"
+	first := ct2Results(t)["ct2go/float32"]["prompt0"].GreedyIDs[0]
+	stopAt0 := linkModel(t, src, map[string][]byte{"generation_config.json": []byte(fmt.Sprintf(`{"eos_token_id": %d}`, first))})
+	cases := []struct {
+		dir, n string
+		want   *regexp.Regexp
+	}{
+		{stopAt0, "4", regexp.MustCompile(`(?m)^0 tokens \(prompt: 5 tokens in [0-9.]+s, [0-9.]+ tok/s\); finish: stop$`)},
+		{src, "1", regexp.MustCompile(`(?m)^1 token in [0-9.]+s \(prompt: 5 tokens in [0-9.]+s, [0-9.]+ tok/s\); finish: length$`)},
+		{src, "3", regexp.MustCompile(`(?m)^3 tokens in [0-9.]+s, [0-9.]+ tok/s \(prompt: 5 tokens`)},
+	}
+	for _, c := range cases {
+		r := ct2go(t, nil, "run", "--model", c.dir, "--ids", ids, "-n", c.n)
+		if r.code != 0 || !c.want.MatchString(r.stderr) {
+			t.Errorf("-n %s: exit %d stderr %q, want %s", c.n, r.code, r.stderr, c.want)
+		}
+	}
+}
+
+// TestRunStopString: --stop ends the answer before the string, which is not
+// printed (streamed or JSON).
+func TestRunStopString(t *testing.T) {
+	t.Parallel()
+	dir := convertedModel(t, "float32", false)
+	full := runJSONOut(t, "--model", dir, "--ids", "128000,9906", "-n", "12")
+	// A two-character stop string whose first occurrence is past the start
+	// (the flag neither trims spaces nor splits on commas: see stopFlag below).
+	stop, cut := "", -1
+	for i := range full.Text {
+		if i == 0 {
+			continue
+		}
+		rest := []rune(full.Text[i:])
+		if len(rest) < 2 {
+			break
+		}
+		s := string(rest[:2])
+		if strings.Index(full.Text, s) == i {
+			stop, cut = s, i
+			break
+		}
+	}
+	if cut < 0 {
+		t.Fatalf("no stop string candidate in %q", full.Text)
+	}
+	j := runJSONOut(t, "--model", dir, "--ids", "128000,9906", "-n", "12", "--stop", "zzzz", "--stop", stop)
+	if j.Finish != "stop" || j.Text != full.Text[:cut] || len(j.IDs) >= len(full.IDs) {
+		t.Errorf("--stop %q: finish %s text %q (%d ids); want stop and %q", stop, j.Finish, j.Text, len(j.IDs), full.Text[:cut])
+	}
+	r := ct2go(t, nil, "run", "--model", dir, "--ids", "128000,9906", "-n", "12", "--stop", stop)
+	if r.code != 0 || r.stdout != full.Text[:cut]+"\n" {
+		t.Errorf("streamed %q, want %q", r.stdout, full.Text[:cut]+"\n")
+	}
+	var f stopFlag
+	for _, s := range []string{`a\nb`, ` x, y `, `\\n\t`} {
+		f.Set(s)
+	}
+	if want := []string{"a\nb", " x, y ", "\\n\t"}; strings.Join(f, "|") != strings.Join(want, "|") {
+		t.Errorf("--stop values %q, want %q", f, want)
+	}
+}
+
+// TestRunPenaltyAndMinP: --repetition_penalty changes greedy decoding
+// deterministically; --min_p sampling is reproducible with --seed and
+// --min_p 1 is greedy.
+func TestRunPenaltyAndMinP(t *testing.T) {
+	t.Parallel()
+	dir := convertedModel(t, "float32", false)
+	base := []string{"--model", dir, "--ids", "128000,9906", "-n", "16"}
+	g := runJSONOut(t, base...)
+	p1 := runJSONOut(t, append(base, "--repetition_penalty", "1.5")...)
+	p2 := runJSONOut(t, append(base, "--repetition_penalty", "1.5")...)
+	if joinIDs(p1.IDs) != joinIDs(p2.IDs) || joinIDs(p1.IDs) == joinIDs(g.IDs) {
+		t.Errorf("penalty 1.5: %v and %v, greedy %v", p1.IDs, p2.IDs, g.IDs)
+	}
+	if off := runJSONOut(t, append(base, "--repetition_penalty", "1")...); joinIDs(off.IDs) != joinIDs(g.IDs) {
+		t.Errorf("penalty 1 = %v, greedy %v", off.IDs, g.IDs)
+	}
+	s := append(base, "--temperature", "1.5", "--min_p", "0.05", "--seed", "11")
+	a, b := runJSONOut(t, s...), runJSONOut(t, s...)
+	if joinIDs(a.IDs) != joinIDs(b.IDs) || joinIDs(a.IDs) == joinIDs(g.IDs) {
+		t.Errorf("min_p sampling: %v and %v, greedy %v", a.IDs, b.IDs, g.IDs)
+	}
+	if m1 := runJSONOut(t, append(base, "--temperature", "1.5", "--min_p", "1", "--seed", "11")...); joinIDs(m1.IDs) != joinIDs(g.IDs) {
+		t.Errorf("min_p 1 = %v, greedy %v", m1.IDs, g.IDs)
+	}
+}
+
+// TestRunWithoutTokenizer: a model directory with only CTranslate2's files
+// decodes with vocabulary.json (same text as with tokenizer.json) and says
+// which file encoding a prompt needs.
+func TestRunWithoutTokenizer(t *testing.T) {
+	t.Parallel()
+	src := convertedModel(t, "float32", false)
+	stock := t.TempDir()
+	for _, f := range []string{"model.bin", "config.json", "vocabulary.json"} {
+		if err := os.Symlink(filepath.Join(src, f), filepath.Join(stock, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := []string{"--ids", "128000,9906,11,1917,0", "-n", "16"}
+	want := runJSONOut(t, append([]string{"--model", src}, args...)...)
+	got := runJSONOut(t, append([]string{"--model", stock}, args...)...)
+	if joinIDs(got.IDs) != joinIDs(want.IDs) || got.Text != want.Text || got.Text == "" {
+		t.Errorf("vocabulary.json decoding: %q %v; with tokenizer.json %q %v", got.Text, got.IDs, want.Text, want.IDs)
+	}
+	r := ct2go(t, nil, append([]string{"run", "--model", stock}, args...)...)
+	if r.code != 0 || r.stdout != want.Text+"\n" {
+		t.Errorf("streamed %q, want %q", r.stdout, want.Text+"\n")
+	}
+	for _, extra := range [][]string{{"--prompt", "Hello"}, {"--interactive"}} {
+		r := ct2go(t, nil, append([]string{"run", "--model", stock}, extra...)...)
+		if r.code != 1 || !strings.Contains(r.stderr, stock+" has no tokenizer.json") || !strings.Contains(r.stderr, "copy tokenizer.json") ||
+			strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+			t.Errorf("%v: exit %d %q", extra, r.code, r.stderr)
+		}
 	}
 }

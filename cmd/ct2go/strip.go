@@ -11,6 +11,7 @@ import (
 )
 
 func stripCommand() *cli.Command {
+	var forces int
 	return &cli.Command{
 		Name:      "strip",
 		Usage:     "write the text model of a Llama-3.2-Vision checkpoint as a standalone Hugging Face Llama checkpoint",
@@ -19,7 +20,7 @@ func stripCommand() *cli.Command {
 			&cli.StringFlag{Name: "model", Usage: "Mllama " + modelUsage, Required: true},
 			offlineFlag,
 			&cli.StringFlag{Name: "output_dir", Aliases: []string{"output-dir", "o"}, Usage: "output directory", Required: true},
-			&cli.BoolFlag{Name: "force", Usage: "replace an existing output directory"},
+			forceFlag(&forces),
 			&cli.BoolFlag{Name: "quiet", Usage: "no progress bar or summary"},
 			&cli.BoolFlag{Name: "json", Usage: "print the summary as JSON on stdout"},
 		},
@@ -32,6 +33,10 @@ func stripCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if err := checkModelPath("strip", model, kindHFDir); err != nil {
+				return err
+			}
+			removeStale(c.String("output_dir"), quiet)
 			var progress func(int64)
 			if fi := os.Getenv("CT2GO_FAULT"); fi != "" {
 				// Testing seam (see faultHook): strip has no per-variable hook,
@@ -43,7 +48,7 @@ func stripCommand() *cli.Command {
 				}
 				progress = func(int64) { _ = hook("") }
 			}
-			sum, err := convert.Strip(c.Context, model, c.String("output_dir"), c.Bool("force"), progress)
+			sum, err := convert.Strip(c.Context, model, c.String("output_dir"), replaceMode(forces), progress)
 			if err != nil {
 				return err
 			}

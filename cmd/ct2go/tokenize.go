@@ -16,6 +16,9 @@ func loadTokenizer(c *cli.Context) (*tokenizer.Tokenizer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkModelPath(c.Command.Name, dir, kindAny); err != nil {
+		return nil, err
+	}
 	tok, err := tokenizer.Load(dir)
 	if err != nil {
 		if errors.Is(err, tokenizer.ErrUnsupported) {

@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ct2go/ct2go/format/hf"
+	"github.com/ct2go/ct2go/internal/fsutil"
 	"github.com/ct2go/ct2go/runtime"
 	"github.com/ct2go/ct2go/tokenizer"
 	"github.com/ct2go/ct2go/verify"
@@ -111,7 +112,7 @@ func runVerify(c *cli.Context) error {
 			return verifyErr(fmt.Errorf("%s has %d tokens, %s has %d: not the same model", against, b.VocabSize(), dir, m.VocabSize()))
 		}
 		pf := c.String("prompts")
-		data, err := hf.ReadCapped(pf, hf.MaxTokenizerSize)
+		data, err := fsutil.ReadCapped(pf, hf.MaxTokenizerSize)
 		if err != nil {
 			return verifyErr(err)
 		}

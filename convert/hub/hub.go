@@ -145,11 +145,9 @@ func looksLikePath(spec string) bool {
 		strings.ContainsRune(spec, '\\') || strings.Count(spec, "/") > 1 && !strings.Contains(spec, "@")
 }
 
-// CacheDir returns the hub cache directory huggingface_hub would use (constants.py):
+// cacheDir is the hub cache directory huggingface_hub would use (constants.py):
 // HF_HUB_CACHE, else HUGGINGFACE_HUB_CACHE (legacy), else $HF_HOME/hub, else
 // $XDG_CACHE_HOME/huggingface/hub, else ~/.cache/huggingface/hub.
-func CacheDir() (string, error) { return cacheDir(os.Getenv) }
-
 func cacheDir(getenv func(string) string) (string, error) {
 	if d := getenv("HF_HUB_CACHE"); d != "" {
 		return expandHome(d, getenv)

@@ -22,6 +22,7 @@ import (
 
 	"github.com/ct2go/ct2go/format/ct2"
 	"github.com/ct2go/ct2go/format/safetensors"
+	"golang.org/x/sys/unix"
 )
 
 // Preset describes a model family instance to synthesize.
@@ -224,8 +225,70 @@ type Options struct {
 	Progress  func(int64)
 }
 
-// Write creates the checkpoint in dir (which must not exist).
+// TokenizerFiles are copied from Options.Tokenizer into a synthetic
+// checkpoint, so it converts and runs like a real one (they are Llama
+// Materials: LICENSE and NOTICE travel with them).
+var TokenizerFiles = []string{"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.json", "LICENSE", "NOTICE"}
+
+// CheckTokenizer reports the first of TokenizerFiles missing from dir.
+func CheckTokenizer(dir string) error {
+	for _, f := range TokenizerFiles {
+		st, err := os.Stat(filepath.Join(dir, f))
+		if err != nil {
+			return fmt.Errorf("tokenizer directory %s: no %s", dir, f)
+		}
+		if !st.Mode().IsRegular() {
+			return fmt.Errorf("tokenizer directory %s: %s is not a regular file", dir, f)
+		}
+	}
+	return nil
+}
+
+// NoSpaceError: the file system of Dir has Free bytes, the checkpoint needs Need.
+type NoSpaceError struct {
+	Dir        string
+	Need, Free int64
+}
+
+func (e *NoSpaceError) Error() string {
+	return fmt.Sprintf("%s: %.1f GB free, the checkpoint needs %.1f GB", e.Dir, float64(e.Free)/1e9, float64(e.Need)/1e9)
+}
+
+// CheckFreeSpace checks that the file system that will hold dir (its
+// nearest existing ancestor) has room for need bytes plus 1% and 64 MiB.
+func CheckFreeSpace(dir string, need int64) error {
+	at, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	for {
+		if _, err := os.Stat(at); err == nil || filepath.Dir(at) == at {
+			break
+		}
+		at = filepath.Dir(at)
+	}
+	var st unix.Statfs_t
+	if err := unix.Statfs(at, &st); err != nil {
+		return fmt.Errorf("free space of %s: %w", at, err)
+	}
+	free := int64(st.Bavail) * int64(st.Bsize)
+	if want := need + need/100 + 64<<20; free < want {
+		return &NoSpaceError{Dir: at, Need: want, Free: free}
+	}
+	return nil
+}
+
+// Write creates the checkpoint in dir (which must not exist), after
+// checking the tokenizer files (when asked for) and the free space.
 func Write(ctx context.Context, p Preset, dir string, opt Options) error {
+	if opt.Tokenizer != "" {
+		if err := CheckTokenizer(opt.Tokenizer); err != nil {
+			return err
+		}
+	}
+	if err := CheckFreeSpace(dir, p.TotalBytes()); err != nil {
+		return err
+	}
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return err
 	}
@@ -266,7 +329,7 @@ func Write(ctx context.Context, p Preset, dir string, opt Options) error {
 		}
 	}
 	if opt.Tokenizer != "" {
-		for _, f := range []string{"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.json", "LICENSE", "NOTICE"} {
+		for _, f := range TokenizerFiles {
 			b, err := os.ReadFile(filepath.Join(opt.Tokenizer, f))
 			if err != nil {
 				return fmt.Errorf("tokenizer files: %w", err)

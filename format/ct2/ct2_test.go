@@ -4,61 +4,14 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/ct2go/ct2go/internal/testfix"
 )
 
-type manifest struct {
-	FilesSHA256 map[string]string `json:"files_sha256"`
-	ModelBin    struct {
-		BinaryVersion uint32 `json:"binary_version"`
-		Spec          string `json:"spec"`
-		Revision      uint32 `json:"revision"`
-		Variables     []struct {
-			Name   string `json:"name"`
-			DType  string `json:"dtype"`
-			Shape  []int  `json:"shape"`
-			NBytes int64  `json:"nbytes"`
-			SHA256 string `json:"sha256"`
-		} `json:"variables"`
-	} `json:"model_bin"`
-}
-
 func sum(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
-
-func TestPyFloatRepr(t *testing.T) {
-	for _, c := range []struct {
-		f    float64
-		want string
-	}{
-		{1e-05, "1e-05"}, {1e-06, "1e-06"}, {1.5e-05, "1.5e-05"}, {0.0001, "0.0001"},
-		{500000.0, "500000.0"}, {1.0, "1.0"}, {0.0, "0.0"}, {-2.5, "-2.5"},
-		{1e16, "1e+16"}, {1.2345e16, "1.2345e+16"}, {123456789012345.6, "123456789012345.6"},
-		{0.1, "0.1"}, {1e-100, "1e-100"}, {3.0e22, "3e+22"},
-	} {
-		if got := PyFloatRepr(c.f); got != c.want {
-			t.Errorf("PyFloatRepr(%v) = %q, want %q", c.f, got, c.want)
-		}
-	}
-}
-
-func TestPyQuote(t *testing.T) {
-	for _, c := range []struct{ in, want string }{
-		{`a"b\c`, `"a\"b\\c"`}, {"Ġhello", `"\u0120hello"`}, {"<>&", `"<>&"`},
-		{"\n\t\x01\x7f", `"\n\t\u0001\u007f"`}, {"😀", `"\ud83d\ude00"`}, {"é", `"\u00e9"`},
-	} {
-		var b bytes.Buffer
-		PyQuote(&b, c.in)
-		if b.String() != c.want {
-			t.Errorf("PyQuote(%q) = %s, want %s", c.in, b.String(), c.want)
-		}
-	}
-}
 
 func TestPyJSONLayout(t *testing.T) {
 	got, err := PyJSON(map[string]any{"b": []any{1, "x"}, "a": map[string]any{}, "c": nil, "d": []string{}, "e": true})
@@ -76,14 +29,7 @@ func TestPyJSONLayout(t *testing.T) {
 // bytes must come back identical.
 func TestGoldenRoundTrip(t *testing.T) {
 	dir := testfix.Path(t, "golden", "ct2go", "int8_float16")
-	var m manifest
-	raw, err := os.ReadFile(filepath.Join(dir, "MANIFEST.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatal(err)
-	}
+	m := testfix.ReadManifest(t, "ct2go", "int8_float16")
 	mm, err := Map(filepath.Join(dir, "model.bin"))
 	if err != nil {
 		t.Fatal(err)

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"sort"
 	"strconv"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ct2go/ct2go/internal/fsutil"
 )
 
 // BinaryVersion is the model.bin version CTranslate2 4.x writes (model_spec.py:25).
@@ -272,31 +272,14 @@ func (h *Header) Lookup(name string) (*Variable, bool) {
 	return nil, false
 }
 
-// Names returns the variable names in sorted order.
-func (h *Header) Names() []string {
-	names := make([]string, len(h.Variables))
-	for i := range h.Variables {
-		names[i] = h.Variables[i].Name
-	}
-	sort.Strings(names)
-	return names
-}
-
 // ReadHeaderFile opens path and parses its header.
 func ReadHeaderFile(path string) (*Header, error) {
-	if err := regularFile(path); err != nil {
-		return nil, err
-	}
-	f, err := os.Open(path)
+	f, size, err := fsutil.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	h, err := ReadHeader(f, st.Size())
+	h, err := ReadHeader(f, size)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -8,9 +8,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
+
+	"github.com/ct2go/ct2go/internal/fsutil"
 )
 
 // Config is config.json: the raw map (for fields we pass through, e.g. when
@@ -64,7 +64,7 @@ type TextConfig struct {
 // ReadConfig parses dir/config.json.
 func ReadConfig(dir string) (*Config, error) {
 	path := filepath.Join(dir, "config.json")
-	raw, err := ReadCapped(path, maxConfigSize)
+	raw, err := fsutil.ReadCapped(path, maxConfigSize)
 	if err != nil {
 		return nil, err
 	}
@@ -88,35 +88,6 @@ const (
 	// MaxTokenizerSize is the cap for tokenizer.json.
 	MaxTokenizerSize = maxTokenizerSize
 )
-
-// ReadCapped reads a regular file of at most max bytes. A FIFO (whose open
-// would block), a device such as /dev/zero (endless) or a huge file is
-// refused before or while reading, never read without bound.
-func ReadCapped(path string, max int64) ([]byte, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file but %s", path, fileKind(fi.Mode()))
-	}
-	if fi.Size() > max {
-		return nil, fmt.Errorf("%s: %d bytes, more than the %d MiB such a file can plausibly need", path, fi.Size(), max>>20)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	raw, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if int64(len(raw)) > max {
-		return nil, fmt.Errorf("%s: more than the %d MiB such a file can plausibly need", path, max>>20)
-	}
-	return raw, nil
-}
 
 // ParseConfig decodes config.json bytes.
 func ParseConfig(raw []byte) (*Config, error) {
@@ -231,19 +202,4 @@ func number(v any) (float64, bool) {
 		return float64(x), true
 	}
 	return 0, false
-}
-
-// fileKind names a non-regular file type for an error message.
-func fileKind(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&os.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&(os.ModeDevice|os.ModeCharDevice) != 0:
-		return "a device"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	}
-	return "a special file"
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/ct2go/ct2go/internal/fsutil"
 )
 
 // Vocabulary returns the tokens of dir/tokenizer.json ordered by id, base
@@ -14,7 +16,7 @@ import (
 // converters/transformers.py:219-225).
 func Vocabulary(dir string) ([]string, error) {
 	path := filepath.Join(dir, "tokenizer.json")
-	raw, err := ReadCapped(path, maxTokenizerSize)
+	raw, err := fsutil.ReadCapped(path, maxTokenizerSize)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +92,7 @@ func ReadSpecialTokens(dir string) (SpecialTokens, error) {
 	var st SpecialTokens
 	for _, name := range []string{"tokenizer_config.json", "special_tokens_map.json"} {
 		path := filepath.Join(dir, name)
-		raw, err := ReadCapped(path, maxConfigSize)
+		raw, err := fsutil.ReadCapped(path, maxConfigSize)
 		if os.IsNotExist(err) {
 			continue
 		}

@@ -4,11 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/ct2go/ct2go/internal/fsutil"
 )
 
 // IndexFile is the name of the shard index Hugging Face writes for sharded checkpoints.
@@ -31,27 +32,9 @@ const MaxIndexSize = 64 << 20
 // file name: the index is untrusted input, so "../x", "a/b" or "/etc/x" are
 // refused rather than opened.
 func ReadIndex(path string) (*Index, error) {
-	if err := regularFile(path); err != nil {
-		return nil, err
-	}
-	f, err := os.Open(path)
+	raw, err := fsutil.ReadCapped(path, MaxIndexSize)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if st.Size() > MaxIndexSize {
-		return nil, fmt.Errorf("%s: %d bytes, more than the %d MiB an index can plausibly need", path, st.Size(), MaxIndexSize>>20)
-	}
-	raw, err := io.ReadAll(io.LimitReader(f, MaxIndexSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(raw) > MaxIndexSize { // grew since Stat
-		return nil, fmt.Errorf("%s: more than the %d MiB an index can plausibly need", path, MaxIndexSize>>20)
 	}
 	idx, err := ParseIndex(raw)
 	if err != nil {

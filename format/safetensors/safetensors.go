@@ -27,6 +27,8 @@ import (
 
 	st "github.com/nlpodyssey/safetensors"
 	"golang.org/x/sys/unix"
+
+	"github.com/ct2go/ct2go/internal/fsutil"
 )
 
 // MaxHeaderSize is the safetensors specification's header limit (100 MB),
@@ -77,23 +79,11 @@ type File struct {
 
 // Open maps path and validates its header and offsets against the file size.
 func Open(path string) (*File, error) {
-	// Checked before opening: opening a FIFO would block forever.
-	if err := regularFile(path); err != nil {
-		return nil, err
-	}
-	f, err := os.Open(path)
+	f, size, err := fsutil.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	size := fi.Size()
 	if size < 8 {
 		return nil, fmt.Errorf("%s: %w: %d bytes, shorter than the 8-byte header length", path, ErrFormat, size)
 	}
@@ -106,29 +96,16 @@ func Open(path string) (*File, error) {
 	if err := checkHeaderLen(binary.LittleEndian.Uint64(lenBuf[:]), size); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	data, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
+	data, err := fsutil.Map(f, size)
 	if err != nil {
-		return nil, fmt.Errorf("mmap %s: %w", path, err)
+		return nil, err
 	}
 	file, err := parseBytes(path, data)
 	if err != nil {
-		unix.Munmap(data)
+		fsutil.Unmap(data)
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return file, nil
-}
-
-// regularFile refuses what is not a regular file (after symlinks): a
-// directory, device or FIFO named as a shard is an error, not a hang.
-func regularFile(path string) error {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return err
-	}
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s: not a regular file but %s", path, fileKind(fi.Mode()))
-	}
-	return nil
 }
 
 // checkHeaderLen rejects a header length the file cannot hold.
@@ -289,40 +266,38 @@ func explainJSON(err error) error {
 }
 
 // Release tells the kernel this process no longer needs the pages of
-// [off, off+n): resident memory drops, the page cache keeps them.
+// [off, off+n): resident memory drops, the page cache keeps them. Only whole
+// pages inside the range: a neighbouring tensor may still be in use.
 func (f *File) Release(off, n int64) {
-	if f.data == nil || n <= 0 {
-		return
+	if start, end, ok := f.pages(off, n, true); ok {
+		_ = unix.Madvise(f.data[start:end], unix.MADV_DONTNEED)
 	}
-	page := int64(os.Getpagesize())
-	start := off / page * page
-	end := off + n
-	if end > f.Size {
-		end = f.Size
-	}
-	// Only whole pages inside the range: a neighbouring tensor may still be in use.
-	if start < off {
-		start += page
-	}
-	end = end / page * page
-	if end <= start {
-		return
-	}
-	_ = unix.Madvise(f.data[start:end], unix.MADV_DONTNEED)
 }
 
 // WillNeed starts read-ahead for [off, off+n).
 func (f *File) WillNeed(off, n int64) {
+	if start, end, ok := f.pages(off, n, false); ok {
+		_ = unix.Madvise(f.data[start:end], unix.MADV_WILLNEED)
+	}
+}
+
+// pages is the page-aligned part of the mapping for [off, off+n), clipped to
+// the file: the pages wholly inside the range (inner), else from the page
+// holding off to the end of the range.
+func (f *File) pages(off, n int64, inner bool) (start, end int64, ok bool) {
 	if f.data == nil || n <= 0 {
-		return
+		return 0, 0, false
 	}
 	page := int64(os.Getpagesize())
-	start := off / page * page
-	end := off + n
-	if end > f.Size {
-		end = f.Size
+	start = off / page * page
+	end = min(off+n, f.Size)
+	if inner {
+		if start < off {
+			start += page
+		}
+		end = end / page * page
 	}
-	_ = unix.Madvise(f.data[start:end], unix.MADV_WILLNEED)
+	return start, end, end > start
 }
 
 // Close unmaps the file.
@@ -330,22 +305,7 @@ func (f *File) Close() error {
 	if f.data == nil {
 		return nil
 	}
-	err := unix.Munmap(f.data)
+	err := fsutil.Unmap(f.data)
 	f.data = nil
 	return err
-}
-
-// fileKind names a non-regular file type for an error message.
-func fileKind(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&os.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&(os.ModeDevice|os.ModeCharDevice) != 0:
-		return "a device"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	}
-	return "a special file"
 }

@@ -6,10 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"math/big"
 	"strconv"
 	"strings"
+
+	"github.com/ct2go/ct2go/internal/pyjson"
 )
 
 // FromJSON decodes JSON into template values the way Python's json.loads does: objects become
@@ -108,111 +109,32 @@ func decodeValue(dec *json.Decoder) (any, error) {
 	return nil, fmt.Errorf("unexpected JSON token %v", tok)
 }
 
-// dumpOpts are the json.dumps arguments transformers' tojson exposes.
-type dumpOpts struct {
-	indent      *string // nil = compact
-	itemSep     string
-	keySep      string
-	sortKeys    bool
-	ensureASCII bool
-}
-
-// pyDumps is Python's json.dumps(v, ensure_ascii, indent, separators, sort_keys). With an indent
-// the default item separator is "," (no trailing space), otherwise ", ".
-func pyDumps(v any, o dumpOpts) (string, error) {
-	var b strings.Builder
-	if err := dumpValue(&b, v, o, 0); err != nil {
-		return "", err
+// pyDumps is Python's json.dumps(v, ensure_ascii, indent, separators, sort_keys) on template
+// values: tuples are lists, dicts keep their insertion order unless o.SortKeys, when they are
+// sorted by their original keys (before those become strings), as Python does.
+func pyDumps(v any, o pyjson.Options) (string, error) {
+	o.Convert = func(v any) (any, error) {
+		switch x := v.(type) {
+		case tuple:
+			return []any(x), nil
+		case *Dict:
+			keys, vals := x.keys, x.vals
+			if o.SortKeys {
+				keys, vals = sortedItems(x)
+			}
+			p := pyjson.Pairs{Keys: make([]string, len(keys)), Values: vals}
+			for i, k := range keys {
+				ks, err := jsonKey(k)
+				if err != nil {
+					return nil, err
+				}
+				p.Keys[i] = ks
+			}
+			return p, nil
+		}
+		return nil, fmt.Errorf("Object of type %s is not JSON serializable", typeName(v))
 	}
-	return b.String(), nil
-}
-
-func dumpValue(b *strings.Builder, v any, o dumpOpts, level int) error {
-	switch x := v.(type) {
-	case nil:
-		b.WriteString("null")
-	case bool:
-		if x {
-			b.WriteString("true")
-		} else {
-			b.WriteString("false")
-		}
-	case int64:
-		b.WriteString(strconv.FormatInt(x, 10))
-	case *big.Int:
-		b.WriteString(x.String())
-	case float64:
-		switch {
-		case math.IsNaN(x):
-			b.WriteString("NaN")
-		case math.IsInf(x, 1):
-			b.WriteString("Infinity")
-		case math.IsInf(x, -1):
-			b.WriteString("-Infinity")
-		default:
-			b.WriteString(floatRepr(x))
-		}
-	case string:
-		writeJSONString(b, x, o.ensureASCII)
-	case []any, tuple:
-		items, _ := asSeq(v)
-		if len(items) == 0 {
-			b.WriteString("[]")
-			return nil
-		}
-		b.WriteByte('[')
-		for i, e := range items {
-			if i > 0 {
-				b.WriteString(o.itemSep)
-			}
-			newline(b, o, level+1)
-			if err := dumpValue(b, e, o, level+1); err != nil {
-				return err
-			}
-		}
-		newline(b, o, level)
-		b.WriteByte(']')
-	case *Dict:
-		if x.Len() == 0 {
-			b.WriteString("{}")
-			return nil
-		}
-		keys, vals := x.keys, x.vals
-		if o.sortKeys {
-			keys, vals = sortedItems(x)
-		}
-		b.WriteByte('{')
-		for i, k := range keys {
-			if i > 0 {
-				b.WriteString(o.itemSep)
-			}
-			newline(b, o, level+1)
-			ks, err := jsonKey(k)
-			if err != nil {
-				return err
-			}
-			writeJSONString(b, ks, o.ensureASCII)
-			b.WriteString(o.keySep)
-			if err := dumpValue(b, vals[i], o, level+1); err != nil {
-				return err
-			}
-		}
-		newline(b, o, level)
-		b.WriteByte('}')
-	default:
-		return fmt.Errorf("Object of type %s is not JSON serializable", typeName(v))
-	}
-	return nil
-}
-
-func newline(b *strings.Builder, o dumpOpts, level int) {
-	if o.indent == nil {
-		return
-	}
-	b.WriteByte('\n')
-	for i := 0; i < level; i++ {
-		b.WriteString(*o.indent)
-	}
+	return pyjson.MarshalString(v, o)
 }
 
 // jsonKey converts a dict key as json.dumps does (str, int, float, bool, None).
@@ -230,7 +152,7 @@ func jsonKey(k any) (string, error) {
 	case int64:
 		return strconv.FormatInt(x, 10), nil
 	case float64:
-		return floatRepr(x), nil
+		return pyjson.FloatRepr(x), nil
 	}
 	return "", fmt.Errorf("keys must be str, int, float, bool or None, not %s", typeName(k))
 }
@@ -258,44 +180,4 @@ func sortedItems(d *Dict) ([]any, []any) {
 		keys[i], vals[i] = d.keys[k], d.vals[k]
 	}
 	return keys, vals
-}
-
-// writeJSONString escapes like Python's json encoder: \" \\ \n \r \t \b \f, other controls as
-// \u00XX (lower-case hex); with ensureASCII every non-ASCII code point as \uXXXX (surrogate pairs
-// above U+FFFF). Unlike encoding/json, <, >, & and U+2028/2029 are left alone.
-func writeJSONString(b *strings.Builder, s string, ensureASCII bool) {
-	b.WriteByte('"')
-	for _, r := range s {
-		switch r {
-		case '"':
-			b.WriteString(`\"`)
-		case '\\':
-			b.WriteString(`\\`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\b':
-			b.WriteString(`\b`)
-		case '\f':
-			b.WriteString(`\f`)
-		default:
-			switch {
-			case r < 0x20:
-				fmt.Fprintf(b, `\u%04x`, r)
-			case ensureASCII && r > 0x7e:
-				if r >= 0x10000 {
-					r -= 0x10000
-					fmt.Fprintf(b, `\u%04x\u%04x`, 0xD800+(r>>10), 0xDC00+(r&0x3FF))
-				} else {
-					fmt.Fprintf(b, `\u%04x`, r)
-				}
-			default:
-				b.WriteRune(r)
-			}
-		}
-	}
-	b.WriteByte('"')
 }

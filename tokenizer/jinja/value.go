@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ct2go/ct2go/internal/pyjson"
 )
 
 // Values are plain Go values:
@@ -235,7 +237,7 @@ func repr(v any) string {
 	case *big.Int:
 		return x.String()
 	case float64:
-		return floatRepr(x)
+		return pyjson.FloatRepr(x)
 	case string:
 		return strRepr(x)
 	case []any:
@@ -271,37 +273,6 @@ func repr(v any) string {
 		return "<generator object>"
 	}
 	return fmt.Sprint(v)
-}
-
-// floatRepr is Python's repr(float): shortest round-trip digits, fixed notation for exponents in
-// [-4, 16), otherwise scientific with a signed two-digit exponent; always shows a '.0' or exponent.
-func floatRepr(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "nan"
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	}
-	e := strconv.FormatFloat(f, 'e', -1, 64) // d.ddde±XX
-	mant, expStr, _ := strings.Cut(e, "e")
-	exp, _ := strconv.Atoi(expStr)
-	if exp < -4 || exp >= 16 {
-		return mant + "e" + expStr[:1] + fmt.Sprintf("%02d", abs(exp))
-	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.ContainsAny(s, ".") {
-		s += ".0"
-	}
-	return s
-}
-
-func abs(i int) int {
-	if i < 0 {
-		return -i
-	}
-	return i
 }
 
 // strRepr is Python's repr(str): single quotes unless the text has ' and no ".

@@ -98,20 +98,7 @@ func (t Tensor) I64() []int {
 }
 
 // Manifest is golden/<variant>/<type>/MANIFEST.json.
-type Manifest struct {
-	FilesSHA256 map[string]string `json:"files_sha256"`
-	ModelBin    struct {
-		Spec      string `json:"spec"`
-		Revision  uint32 `json:"revision"`
-		Variables []struct {
-			Name   string `json:"name"`
-			DType  string `json:"dtype"`
-			Shape  []int  `json:"shape"`
-			NBytes int64  `json:"nbytes"`
-			SHA256 string `json:"sha256"`
-		} `json:"variables"`
-	} `json:"model_bin"`
-}
+type Manifest = testfix.Manifest
 
 var (
 	mu    sync.Mutex

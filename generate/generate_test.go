@@ -76,6 +76,13 @@ func TestSampleDistribution(t *testing.T) {
 		{"top_p 0.5", Sampling{Temperature: 1, TopP: 0.5}, []float64{1, 0, 0}},
 		{"top_p 1", Sampling{Temperature: 1, TopP: 1}, []float64{0.5, 0.3, 0.2}},
 		{"top_k 1", Sampling{Temperature: 3, TopK: 1}, []float64{1, 0, 0}},
+		// min_p: keep p >= min_p x 0.5
+		{"min_p 0.5", Sampling{Temperature: 1, MinP: 0.5}, []float64{0.625, 0.375, 0}},
+		{"min_p 0.35", Sampling{Temperature: 1, MinP: 0.35}, []float64{0.5, 0.3, 0.2}},
+		{"min_p 0.7", Sampling{Temperature: 1, MinP: 0.7}, []float64{1, 0, 0}},
+		// T=0.5 gives .658, .237, .105: min_p 0.3 keeps >= .197, drops the last
+		{"min_p 0.3 T=0.5", Sampling{Temperature: 0.5, MinP: 0.3}, []float64{0.25 / 0.34, 0.09 / 0.34, 0}},
+		{"min_p 1", Sampling{Temperature: 1, MinP: 1}, []float64{1, 0, 0}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -136,7 +143,7 @@ var prompt0 = []int{128000, 9906, 11, 1917, 0}
 func TestGenerateGreedy(t *testing.T) {
 	t.Parallel()
 	m := fixtureModel(t)
-	want, err := m.Greedy(prompt0, 10, nil)
+	want, err := argmaxDecode(m, prompt0, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,5 +258,174 @@ func TestResultRates(t *testing.T) {
 	}
 	if (&Result{IDs: []int{1}}).TokensPerSecond() != 0 {
 		t.Error("one token has no decode rate")
+	}
+}
+
+// argmaxDecode is the plain greedy loop Generate must reproduce: prefill, then
+// feed back the argmax (first index on ties) of every step, maxNew ids.
+func argmaxDecode(m *runtime.Model, prompt []int, maxNew int) ([]int, error) {
+	s := m.NewSession(len(prompt) + maxNew)
+	lg, err := s.Prefill(prompt, false)
+	if err != nil {
+		return nil, err
+	}
+	argmax := func(x []float32) int {
+		best := 0
+		for i, v := range x {
+			if v > x[best] {
+				best = i
+			}
+		}
+		return best
+	}
+	out := []int{argmax(lg[0])}
+	for len(out) < maxNew {
+		l, err := s.Step(out[len(out)-1])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, argmax(l))
+	}
+	return out, nil
+}
+
+func TestPenalty(t *testing.T) {
+	t.Parallel()
+	pn := newPenalty(2, 6)
+	pn.add(0, 1, 1, 3, 0, 5)
+	x := []float32{4, -3, 1, 0, 7, -0.5}
+	pn.apply(x)
+	// seen 0, 1, 3, 5: positive halved, negative doubled, once per id; 0 stays 0
+	want := []float32{2, -6, 1, 0, 7, -1}
+	if !slices.Equal(x, want) {
+		t.Errorf("penalised %v, want %v", x, want)
+	}
+	for _, p := range []float64{1, 0} {
+		if newPenalty(p, 6) != nil {
+			t.Errorf("penalty %g should be off", p)
+		}
+	}
+}
+
+// TestGenerateRepetitionPenalty: Generate applies the penalty over history,
+// prompt and output before choosing (checked against a step-by-step loop),
+// and a huge penalty forbids every id already seen.
+func TestGenerateRepetitionPenalty(t *testing.T) {
+	t.Parallel()
+	m := fixtureModel(t)
+	const p, n = 1.3, 12
+	history, prompt := prompt0[:2], prompt0[2:]
+	s := m.NewSession(64)
+	if _, err := s.Prefill(history, false); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Generate(context.Background(), s, prompt, Options{MaxTokens: n, RepetitionPenalty: p, History: history})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Reference: plain loop over a fresh session, penalising every earlier id.
+	ref := m.NewSession(64)
+	lg, err := ref.Prefill(prompt0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq, logits := slices.Clone(prompt0), lg[0]
+	var want []int
+	for len(want) < n {
+		done := map[int]bool{}
+		for _, id := range seq {
+			if !done[id] {
+				done[id] = true
+				if logits[id] < 0 {
+					logits[id] *= float32(p)
+				} else {
+					logits[id] /= float32(p)
+				}
+			}
+		}
+		next := Argmax(logits)
+		want, seq = append(want, next), append(seq, next)
+		if logits, err = ref.Step(next); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !slices.Equal(got.IDs, want) {
+		t.Errorf("penalised greedy %v, reference %v", got.IDs, want)
+	}
+	plain, err := Generate(context.Background(), m.NewSession(64), prompt0, Options{MaxTokens: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Equal(plain.IDs, want) {
+		t.Errorf("the penalty changed nothing: %v", want)
+	}
+	huge, err := Generate(context.Background(), m.NewSession(64), prompt0, Options{MaxTokens: n, RepetitionPenalty: 1e30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for _, id := range prompt0 {
+		seen[id] = true
+	}
+	for _, id := range huge.IDs {
+		if seen[id] {
+			t.Errorf("penalty 1e30 repeated id %d: %v", id, huge.IDs)
+		}
+		seen[id] = true
+	}
+}
+
+// TestGenerateStopStrings: the text stops before the stop string, the ids
+// keep the token that completed it, which is not fed.
+func TestGenerateStopStrings(t *testing.T) {
+	t.Parallel()
+	m := fixtureModel(t)
+	tk := fixtureTokenizer(t)
+	dec := TokenizerDecoder(tk)
+	full, err := Generate(context.Background(), m.NewSession(64), prompt0, Options{MaxTokens: 10, Decoder: dec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full.Text != tk.Decode(full.IDs, true) {
+		t.Fatalf("text %q, decode %q", full.Text, tk.Decode(full.IDs, true))
+	}
+	// A stop string spanning the end of token 4 and the start of token 5.
+	before := tk.Decode(full.IDs[:4], true)
+	upTo5 := tk.Decode(full.IDs[:5], true)
+	stop := before[len(before)-1:] + upTo5[len(before):len(before)+1]
+	cut := strings.Index(upTo5, stop)
+	var streamed strings.Builder
+	res, err := Generate(context.Background(), m.NewSession(64), prompt0, Options{MaxTokens: 10, Decoder: dec,
+		StopStrings: []string{"never appears", stop}, OnText: func(s string) error { streamed.WriteString(s); return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Finish != FinishStop || res.Text != upTo5[:cut] || streamed.String() != res.Text ||
+		!slices.Equal(res.IDs, full.IDs[:5]) || res.Fed != 4 {
+		t.Errorf("stop %q: finish %s text %q (streamed %q) ids %v fed %d; want stop, %q, %v, 4",
+			stop, res.Finish, res.Text, streamed.String(), res.IDs, res.Fed, upTo5[:cut], full.IDs[:5])
+	}
+	if _, err := Generate(context.Background(), m.NewSession(64), prompt0, Options{MaxTokens: 2, StopStrings: []string{"x"}}); err == nil {
+		t.Error("stop strings without a decoder: no error")
+	}
+}
+
+// TestGenerateInterrupted: cancelling mid-answer returns the ids so far, all
+// fed, their text, and the context's error.
+func TestGenerateInterrupted(t *testing.T) {
+	t.Parallel()
+	m := fixtureModel(t)
+	tk := fixtureTokenizer(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	s := m.NewSession(64)
+	res, err := Generate(ctx, s, prompt0, Options{MaxTokens: 20, Decoder: TokenizerDecoder(tk), OnToken: func(id int) error {
+		if id >= 0 {
+			cancel() // after the first token
+		}
+		return nil
+	}})
+	if err != context.Canceled || res == nil || res.Finish != FinishInterrupted || len(res.IDs) != 1 || res.Fed != 1 ||
+		s.Pos() != len(prompt0)+1 || res.Text != tk.Decode(res.IDs, true) {
+		t.Fatalf("err %v res %+v pos %d", err, res, s.Pos())
 	}
 }

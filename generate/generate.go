@@ -1,6 +1,9 @@
-// Package generate is the decoding loop of `ct2go run`: prefill a prompt into
-// a runtime.Session, then pick tokens one by one (greedy or sampled) until a
-// stop id or the token budget. Greedy decoding follows CTranslate2's
+// Package generate is the text generation behind `ct2go run`: Generate
+// prefills a prompt into a runtime.Session, then picks tokens one by one
+// (greedy or sampled, with an optional repetition penalty) until a stop id, a
+// stop string or the token budget, decoding text as it goes; Conversation
+// keeps a chat (system prompt, turns, chat template, KV cache reuse,
+// trimming to the context). Greedy decoding follows CTranslate2's
 // generate_batch(include_prompt_in_result=False, sampling_topk=1): argmax with
 // the lowest id on ties, end tokens stripped from the result.
 package generate
@@ -10,141 +13,54 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"sort"
+	"strings"
 	"time"
 
 	"github.com/ct2go/ct2go/format/hf"
+	"github.com/ct2go/ct2go/internal/fsutil"
 	"github.com/ct2go/ct2go/runtime"
 )
-
-// Sampling configures token choice. Temperature <= 0 is greedy.
-type Sampling struct {
-	Temperature float64
-	TopK        int     // keep the k most likely tokens (0 = all)
-	TopP        float64 // keep the smallest set with probability >= TopP (0 or >= 1 = all)
-	Seed        uint64
-}
-
-// Sampler picks the next token from logits. It is deterministic for a seed:
-// the same logits and seed give the same choices.
-type Sampler struct {
-	s   Sampling
-	rng *rand.Rand
-	idx []int
-	p   []float64
-}
-
-// NewSampler returns a sampler; its random stream is PCG seeded with s.Seed.
-func NewSampler(s Sampling) *Sampler {
-	return &Sampler{s: s, rng: rand.New(rand.NewPCG(s.Seed, s.Seed^0x9E3779B97F4A7C15))}
-}
-
-// Greedy reports whether the sampler always takes the argmax.
-func (sp *Sampler) Greedy() bool { return !(sp.s.Temperature > 0) }
-
-// Argmax is the first index of the largest value (CT2's top-1 on ties).
-func Argmax(x []float32) int {
-	best := 0
-	for i, v := range x {
-		if v > x[best] {
-			best = i
-		}
-	}
-	return best
-}
-
-// Sample picks a token id.
-func (sp *Sampler) Sample(logits []float32) int {
-	if sp.Greedy() || sp.s.TopK == 1 {
-		return Argmax(logits)
-	}
-	// Candidates sorted by logit, highest first, lower id first on ties.
-	idx := sp.idx[:0]
-	if k := sp.s.TopK; k > 0 && k < len(logits) {
-		idx = topIDs(idx, logits, k)
-	} else {
-		for i := range logits {
-			idx = append(idx, i)
-		}
-		sort.SliceStable(idx, func(a, b int) bool { return logits[idx[a]] > logits[idx[b]] })
-	}
-	// Softmax of logits/T in float64 over the candidates.
-	p := sp.p[:0]
-	inv := 1 / sp.s.Temperature
-	mx := float64(logits[idx[0]])
-	var sum float64
-	for _, i := range idx {
-		e := math.Exp((float64(logits[i]) - mx) * inv)
-		p = append(p, e)
-		sum += e
-	}
-	// Nucleus: the smallest prefix whose probability reaches TopP.
-	if tp := sp.s.TopP; tp > 0 && tp < 1 {
-		var c float64
-		for j := range p {
-			c += p[j] / sum
-			if c >= tp {
-				p = p[:j+1]
-				break
-			}
-		}
-		sum = 0
-		for _, e := range p {
-			sum += e
-		}
-	}
-	sp.idx, sp.p = idx, p
-	u := sp.rng.Float64() * sum
-	for j, e := range p {
-		u -= e
-		if u < 0 {
-			return idx[j]
-		}
-	}
-	return idx[len(p)-1]
-}
-
-// topIDs appends the ids of the k largest logits to dst, largest first and
-// lower id first on ties (insertion into a sorted list of k: O(V·k) worst
-// case, ~V comparisons in practice since few logits beat the k-th).
-func topIDs(dst []int, x []float32, k int) []int {
-	for i, v := range x {
-		if len(dst) == k && v <= x[dst[k-1]] {
-			continue
-		}
-		j := len(dst)
-		for j > 0 && x[dst[j-1]] < v {
-			j--
-		}
-		if len(dst) < k {
-			dst = append(dst, 0)
-		}
-		copy(dst[j+1:], dst[j:len(dst)-1])
-		dst[j] = i
-	}
-	return dst
-}
 
 // Options configure Generate.
 type Options struct {
 	MaxTokens int   // new tokens at most (>= 1)
 	Stop      []int // ids that end generation (not included in the result)
 	Sampler   *Sampler
+	// RepetitionPenalty > 1 discourages ids already in the sequence (History,
+	// the prompt and the output); 0 or 1 = off. See penalty.
+	RepetitionPenalty float64
+	// History are the ids already in the session before the prompt (a
+	// conversation's earlier turns), for the repetition penalty.
+	History []int
+	// Decoder turns ids into text; needed for OnText and StopStrings.
+	Decoder Decoder
+	// StopStrings end generation as soon as the generated text contains one
+	// of them; the text stops before it (the ids that produced it are kept).
+	StopStrings []string
 	// OnToken is called with every generated id as soon as it is chosen.
 	OnToken func(id int) error
+	// OnText is called with generated text as it becomes final.
+	OnText func(text string) error
 }
+
+// Finish reasons.
+const (
+	FinishStop        = "stop"        // a stop id or stop string came
+	FinishLength      = "length"      // MaxTokens reached
+	FinishInterrupted = "interrupted" // the context was cancelled
+)
 
 // Result is what Generate produced.
 type Result struct {
 	IDs []int
-	// Finish is "stop" (a stop id came) or "length" (MaxTokens reached).
+	// Text is the decoded output (with a Decoder), without a stop string.
+	Text string
+	// Finish is FinishStop, FinishLength or FinishInterrupted.
 	Finish string
 	// Fed is how many of IDs are in the session's cache after the call (the
-	// last id of a "length" finish is chosen but never fed).
+	// last id of a "length" or stop-string finish is chosen but never fed).
 	Fed            int
 	PromptTokens   int
 	PrefillSeconds float64
@@ -169,7 +85,10 @@ func (r *Result) PromptTokensPerSecond() float64 {
 }
 
 // Generate prefills prompt at the session's current position and decodes.
-// The session must have room for len(prompt)+MaxTokens more positions.
+// The session must have room for len(prompt)+MaxTokens-1 more positions.
+// When ctx is cancelled it returns what was generated so far (Finish
+// "interrupted", the text flushed) together with ctx's error; a cancelled
+// prefill leaves the session as it was and returns a nil Result.
 func Generate(ctx context.Context, s *runtime.Session, prompt []int, opt Options) (*Result, error) {
 	if len(prompt) == 0 {
 		return nil, errors.New("empty prompt")
@@ -180,6 +99,9 @@ func Generate(ctx context.Context, s *runtime.Session, prompt []int, opt Options
 	if need := s.Pos() + len(prompt) + opt.MaxTokens - 1; need > s.MaxLen() {
 		return nil, fmt.Errorf("%d cached + %d prompt + %d new tokens exceed the context of %d positions", s.Pos(), len(prompt), opt.MaxTokens, s.MaxLen())
 	}
+	if len(opt.StopStrings) > 0 && opt.Decoder == nil {
+		return nil, errors.New("stop strings need a decoder")
+	}
 	sp := opt.Sampler
 	if sp == nil {
 		sp = NewSampler(Sampling{})
@@ -188,48 +110,101 @@ func Generate(ctx context.Context, s *runtime.Session, prompt []int, opt Options
 	for _, id := range opt.Stop {
 		stop[id] = true
 	}
-	res := &Result{PromptTokens: len(prompt), Finish: "length"}
+	var pen *penalty // sized by the logits, after the prefill
+	var text strings.Builder
+	var stream TextStream
+	if opt.Decoder != nil {
+		stream = opt.Decoder.NewStream()
+	}
+	filter := &stopFilter{stops: opt.StopStrings}
+	emit := func(s string) error {
+		if s == "" {
+			return nil
+		}
+		text.WriteString(s)
+		if opt.OnText != nil {
+			return opt.OnText(s)
+		}
+		return nil
+	}
+	res := &Result{PromptTokens: len(prompt), Finish: FinishLength}
+	// finish flushes the text stream (also on errors, so the caller has all
+	// the text of the ids in the result).
+	finish := func(err error) (*Result, error) {
+		if stream != nil && !filter.hit {
+			if ferr := emit(filter.add(stream.Flush())); err == nil {
+				err = ferr
+			}
+			if !filter.hit {
+				if ferr := emit(filter.flush()); err == nil {
+					err = ferr
+				}
+			} else {
+				res.Finish = FinishStop
+			}
+		}
+		res.Text = text.String()
+		return res, err
+	}
 	t0 := time.Now()
-	lg, err := s.Prefill(prompt, false)
+	lg, err := s.PrefillContext(ctx, prompt, false)
 	if err != nil {
 		return nil, err
 	}
 	res.PrefillSeconds = time.Since(t0).Seconds()
 	logits := lg[0]
+	if pen = newPenalty(opt.RepetitionPenalty, len(logits)); pen != nil {
+		pen.add(opt.History...)
+		pen.add(prompt...)
+	}
 	var t1 time.Time
 	for {
 		if err := ctx.Err(); err != nil {
-			return res, err
+			res.Finish = FinishInterrupted
+			res.Fed = len(res.IDs)
+			if len(res.IDs) > 0 {
+				res.DecodeSeconds = time.Since(t1).Seconds()
+			}
+			return finish(err)
 		}
+		pen.apply(logits)
 		next := sp.Sample(logits)
 		if stop[next] {
-			res.Finish = "stop"
+			res.Finish = FinishStop
+			res.Fed = len(res.IDs)
 			break
 		}
 		res.IDs = append(res.IDs, next)
+		pen.add(next)
 		if len(res.IDs) == 1 {
 			t1 = time.Now()
 		}
 		if opt.OnToken != nil {
 			if err := opt.OnToken(next); err != nil {
-				return res, err
+				return finish(err)
+			}
+		}
+		if stream != nil {
+			if err := emit(filter.add(stream.Add(next))); err != nil {
+				return finish(err)
+			}
+			if filter.hit {
+				res.Finish = FinishStop
+				break
 			}
 		}
 		if len(res.IDs) == opt.MaxTokens {
 			break
 		}
 		if logits, err = s.Step(next); err != nil {
-			return res, err
+			return finish(err)
 		}
 		res.Fed++
 	}
 	if len(res.IDs) > 0 {
 		res.DecodeSeconds = time.Since(t1).Seconds()
 	}
-	if res.Finish == "stop" {
-		res.Fed = len(res.IDs)
-	}
-	return res, nil
+	return finish(nil)
 }
 
 // StopIDs are the ids that end generation for the model in dir: the
@@ -237,7 +212,7 @@ func Generate(ctx context.Context, s *runtime.Session, prompt []int, opt Options
 // eos_token of the CTranslate2 config.json looked up in the vocabulary.
 func StopIDs(dir string, m *runtime.Model) ([]int, error) {
 	path := filepath.Join(dir, "generation_config.json")
-	data, err := hf.ReadCapped(path, hf.MaxJSONSize)
+	data, err := fsutil.ReadCapped(path, hf.MaxJSONSize)
 	if err == nil {
 		var gc struct {
 			EOS json.RawMessage `json:"eos_token_id"`
