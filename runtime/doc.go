@@ -32,10 +32,13 @@
 //
 // Two compute paths:
 //
-//   - ComputeFloat32: every weight is used as float32 (f16/bf16 widened,
-//     int8 and int16 as float(q)*(1/scale)); non-float32 rows are widened on
-//     the fly per block, so an 8B model never gets an f32 copy. This is the
-//     exactness path (max |Δ| 3e-6 vs transformers on the fixture).
+//   - ComputeFloat32: every weight is used as float32 (f16/bf16 widened
+//     exactly, int8 and int16 as float(q)*(1/scale)), so an 8B model never
+//     gets an f32 copy: f16/bf16 weights go straight to kernels that widen
+//     in registers or in small L2 panels (kernels.GemvHalf, GemmHalfPacked),
+//     int8/int16 rows are dequantized per block. Prefill packs each linear
+//     call's tokens once (kernels.PackedF32) for the register-tiled GEMM. This
+//     is the exactness path (max |Δ| 3e-6 vs transformers on the fixture).
 //   - ComputeInt8: CTranslate2's int8_float32: per-token dynamic activation
 //     quantization (127/amax, round-half-even), exact int8×int8→int32 GEMM,
 //     dequantization (float(c)*(1/scale_a))/scale_w; embeddings

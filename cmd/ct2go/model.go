@@ -112,6 +112,9 @@ func classifyModelPath(path string) modelKind {
 	if hasModelType {
 		return kindHFDir
 	}
+	if m, _ := filepath.Glob(filepath.Join(path, "vocabulary*.json")); len(m) > 0 {
+		return kindCT2Dir // a CTranslate2 directory missing its model.bin: the loader names the file
+	}
 	if _, err := os.Stat(filepath.Join(path, "config.json")); err == nil {
 		return kindHFDir // unreadable or odd config.json: the checkpoint loader says what is wrong
 	}
