@@ -12,6 +12,7 @@ import (
 	"github.com/ct2go/ct2go/format/hf"
 	"github.com/ct2go/ct2go/internal/fsutil"
 	"github.com/ct2go/ct2go/runtime"
+	"github.com/ct2go/ct2go/runtime/kernels"
 	"github.com/ct2go/ct2go/tokenizer"
 	"github.com/ct2go/ct2go/verify"
 )
@@ -33,6 +34,7 @@ func referenceCommand() *cli.Command {
 			&cli.IntFlag{Name: "threads", Usage: "runtime threads", DefaultText: "all cores"},
 			&cli.BoolFlag{Name: "json", Usage: "print the summary as JSON on stdout"},
 			&cli.BoolFlag{Name: "quiet", Usage: "no summary on stderr"},
+			&cli.BoolFlag{Name: "peak", Usage: "after the run, measure this machine's float32 FMA peak at --threads (~1 s) and report the fraction reached"},
 			offlineFlag,
 		},
 		Action: runReference,
@@ -55,10 +57,20 @@ type referenceSummary struct {
 	// GFLOPS counts runtime.Model.PrefillFLOPs (every linear incl. lm_head
 	// for each position, and the attention products) per wall second.
 	GFLOPS float64 `json:"gflops"`
+	flops  float64
 	// PeakRSSAnon is the largest RssAnon sampled during the run: anonymous
 	// memory only, not the file-backed pages of the mapped shards.
 	PeakRSSAnon int64 `json:"peak_rss_anon_bytes"`
 	PeakRSS     int64 `json:"peak_rss_bytes"` // VmHWM, mapped weights included
+	// With --peak: kernels.PeakFMA at the same thread count right after the
+	// compute (best of three windows: interference only lowers a rate) and the
+	// fraction of it reached per wall second; and per CPU second: the
+	// compute's flops per CPU-second of its threads against one thread's peak
+	// (steadier when other processes share the cores).
+	PeakGFLOPS        float64 `json:"peak_gflops,omitempty"`
+	PeakGFLOPS1       float64 `json:"peak_gflops_1_thread,omitempty"`
+	FractionOfPeak    float64 `json:"fraction_of_peak,omitempty"`
+	FractionOfPeakCPU float64 `json:"fraction_of_peak_per_cpu_s,omitempty"`
 }
 
 func runReference(c *cli.Context) error {
@@ -113,12 +125,28 @@ func runReference(c *cli.Context) error {
 	}
 	sum.LoadSecs = loadSecs
 	sum.PeakRSSAnon, sum.PeakRSS = rss.stop(), peakRSS()
+	if c.Bool("peak") {
+		for i := 0; i < 3; i++ {
+			sum.PeakGFLOPS = max(sum.PeakGFLOPS, kernels.PeakFMA(sum.Threads))
+			sum.PeakGFLOPS1 = max(sum.PeakGFLOPS1, kernels.PeakFMA(1))
+		}
+		if sum.PeakGFLOPS > 0 {
+			sum.FractionOfPeak = sum.GFLOPS / sum.PeakGFLOPS
+		}
+		if sum.PeakGFLOPS1 > 0 && sum.CPUSeconds > 0 {
+			sum.FractionOfPeakCPU = sum.flops / sum.CPUSeconds / 1e9 / sum.PeakGFLOPS1
+		}
+	}
 	if c.Bool("json") {
 		return printJSON(os.Stdout, sum)
 	}
 	if !c.Bool("quiet") {
-		fmt.Fprintf(os.Stderr, "wrote %s: %d prompts, %d positions, %s; prefill %.1f tok/s (%.1f GFLOPS, %d threads); peak RssAnon %s\n",
+		fmt.Fprintf(os.Stderr, "wrote %s: %d prompts, %d positions, %s; prefill %.2f tok/s (%.1f GFLOPS, %d threads); peak RssAnon %s\n",
 			out, sum.Prompts, sum.Positions, human(sum.Bytes), sum.TokPerSec, sum.GFLOPS, sum.Threads, human(sum.PeakRSSAnon))
+		if sum.PeakGFLOPS > 0 {
+			fmt.Fprintf(os.Stderr, "float32 FMA peak measured after the run: %.1f GFLOPS on %d threads (%.1f on 1): %.0f%% reached per wall second; per CPU second %.0f%% of one thread's peak (%.3g of %.3g thread-seconds busy)\n",
+				sum.PeakGFLOPS, sum.Threads, sum.PeakGFLOPS1, 100*sum.FractionOfPeak, 100*sum.FractionOfPeakCPU, sum.CPUSeconds, float64(sum.Threads)*sum.ComputeSeconds)
+		}
 	}
 	return nil
 }
@@ -149,7 +177,7 @@ func writeReference(ctx context.Context, m *runtime.Model, dir, out string, prom
 		return nil, err
 	}
 	sum := &referenceSummary{Output: out, Checkpoint: dir, Family: cfg.Checkpoint, DType: dtype, Threads: m.Threads(), Source: source, WriteStats: st,
-		CPUSeconds: cpu.Seconds()}
+		CPUSeconds: cpu.Seconds(), flops: flops}
 	if st.ComputeSeconds > 0 {
 		sum.TokPerSec = float64(st.Positions) / st.ComputeSeconds
 		sum.GFLOPS = flops / st.ComputeSeconds / 1e9

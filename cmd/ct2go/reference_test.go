@@ -43,7 +43,7 @@ func TestReferenceMatchesTransformers(t *testing.T) {
 	t.Parallel()
 	prompts, want := fixturePrompts(t)
 	out := filepath.Join(t.TempDir(), "ref.safetensors.zst")
-	r := ct2go(t, nil, "reference", "--model", testfix.Path(t, "tiny-mllama"), "--prompts", prompts, "--output", out, "--json", "--threads", "2")
+	r := ct2go(t, nil, "reference", "--model", testfix.Path(t, "tiny-mllama"), "--prompts", prompts, "--output", out, "--json", "--threads", "2", "--peak")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
@@ -51,7 +51,8 @@ func TestReferenceMatchesTransformers(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
 		t.Fatalf("--json: %v\n%s", err, r.stdout)
 	}
-	if sum.WriteStats == nil || sum.Prompts != 4 || sum.Positions != 63 || !sum.Compressed || sum.Family != "mllama" || sum.DType != "bfloat16" || sum.PeakRSSAnon <= 0 {
+	if sum.WriteStats == nil || sum.Prompts != 4 || sum.Positions != 63 || !sum.Compressed || sum.Family != "mllama" || sum.DType != "bfloat16" || sum.PeakRSSAnon <= 0 ||
+		!(sum.GFLOPS > 0) || !(sum.PeakGFLOPS > 0) || !(sum.FractionOfPeak > 0) || !(sum.CPUSeconds > 0) {
 		t.Fatalf("summary %s", r.stdout)
 	}
 	got, err := verify.LoadReference(out, verify.LoadOptions{})
