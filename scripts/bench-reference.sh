@@ -5,7 +5,7 @@
 # SYNTH_DIR and keeps it for reruns (delete it when done), then runs `ct2go reference` on one 64-token prompt with
 # 1 and 2 threads. Each run reports, from inside the process: prefill tok/s and GFLOPS of the compute (load and
 # the NaN/Inf scan excluded; flops = runtime.Model.PrefillFLOPs: every linear incl. lm_head per position, plus
-# attention), the float32 FMA peak (runtime/kernels.PeakFMA, best of three windows) measured by the same process
+# attention), the float32 FMA peak (runtime.PeakFMA = kernels.PeakFMA, best of three windows) measured by the same process
 # right after the compute (--peak) and the fraction reached per wall second, the same per CPU-second against one
 # thread's peak (steadier on a shared machine), and the peak RssAnon sampled during the run (anonymous memory
 # only; the mapped shards are file-backed pages). When `ct2go reference` offers corpus mode (--text), a --ctx 512 --chunks 1 run

@@ -12,7 +12,6 @@ import (
 	"github.com/ct2go/ct2go/format/hf"
 	"github.com/ct2go/ct2go/internal/fsutil"
 	"github.com/ct2go/ct2go/runtime"
-	"github.com/ct2go/ct2go/runtime/kernels"
 	"github.com/ct2go/ct2go/tokenizer"
 	"github.com/ct2go/ct2go/verify"
 )
@@ -127,8 +126,8 @@ func runReference(c *cli.Context) error {
 	sum.PeakRSSAnon, sum.PeakRSS = rss.stop(), peakRSS()
 	if c.Bool("peak") {
 		for i := 0; i < 3; i++ {
-			sum.PeakGFLOPS = max(sum.PeakGFLOPS, kernels.PeakFMA(sum.Threads))
-			sum.PeakGFLOPS1 = max(sum.PeakGFLOPS1, kernels.PeakFMA(1))
+			sum.PeakGFLOPS = max(sum.PeakGFLOPS, runtime.PeakFMA(sum.Threads))
+			sum.PeakGFLOPS1 = max(sum.PeakGFLOPS1, runtime.PeakFMA(1))
 		}
 		if sum.PeakGFLOPS > 0 {
 			sum.FractionOfPeak = sum.GFLOPS / sum.PeakGFLOPS
