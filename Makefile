@@ -14,7 +14,7 @@ ifeq ($(BINDIR),)
 BINDIR   := $(shell $(GO) env GOPATH)/bin
 endif
 
-.PHONY: all build install demo test vet fmt-check clean bench-convert bench-tokenizer fuzz
+.PHONY: all build install demo test vet fmt-check clean bench-convert bench-reference bench-tokenizer fuzz
 
 all: build
 
@@ -52,6 +52,12 @@ fmt-check:
 # Opt-in, long (~10 min, ~34 GB of disk): full-size synthetic 11B-Vision and 8B conversions, cold and warm.
 bench-convert: build
 	bash scripts/bench-convert.sh
+
+# Opt-in, long (~5 min, 21.3 GB of disk kept in SYNTH_DIR for reruns): `ct2go reference` straight from a
+# full-size synthetic 11B-Vision checkpoint, 64-token prompt on 1 and 2 threads: prefill tok/s, fraction of the
+# float32 FMA peak measured in the same process, peak RssAnon.
+bench-reference: build
+	bash scripts/bench-reference.sh
 
 # Every fuzz target for FUZZTIME each (default 5m), e.g. make fuzz FUZZTIME=30s.
 # `make test` already runs each target's seed corpus.

@@ -83,7 +83,7 @@ func Bench(m *Model, o BenchOptions) (*BenchResult, error) {
 		ids[i] = int((x >> 33) % uint64(m.cfg.Vocab))
 	}
 
-	_ = m.mapped.Advise(unix.MADV_WILLNEED)
+	_ = m.weights.Advise(unix.MADV_WILLNEED)
 	warm := m.NewSession(2)
 	if _, err := warm.Step(ids[0]); err != nil {
 		return nil, err

@@ -96,6 +96,13 @@ type Config struct {
 	// (ctranslate2-format.md §6). verify should warn.
 	Llama3ScalarsMissing bool
 
+	// Checkpoint is the checkpoint family ("mllama", "llama") when the model
+	// was loaded with LoadCheckpoint, "" for a CTranslate2 model.bin.
+	Checkpoint string
+	// MaxPositions is config max_position_embeddings for a checkpoint (0 if
+	// unknown, and for model.bin, which does not record it).
+	MaxPositions int
+
 	// WeightDType is the stored dtype of the linear weights (projection).
 	WeightDType ct2.DType
 	// Compute is the resolved path (never ComputeDefault).

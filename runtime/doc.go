@@ -4,6 +4,7 @@
 // reproduces CTranslate2 4.8.1's CPU numerics (shared/docs/ctranslate2-runtime.md).
 //
 //	m, err := runtime.Load(dir, runtime.Options{Compute: runtime.ComputeDefault, Threads: 0})
+//	m, err := runtime.LoadCheckpoint(hfDir, opts) // a Hugging Face checkpoint, float32 (checkpoint.go)
 //	s := m.NewSession(maxLen)                // owns the KV cache
 //	logits, err := s.Prefill(ids, true)      // [T][V] (or [1][V] for the last position)
 //	next, err := s.Step(id)                  // one decode step, [V]
@@ -20,6 +21,14 @@
 // naming the variable. Scalars are read with CTranslate2's defaults, so a
 // model without rotary_scaling_factor / original_max_position_embeddings runs
 // plain RoPE exactly like stock CTranslate2 (Config.Llama3ScalarsMissing).
+//
+// LoadCheckpoint builds the same Model from a Hugging Face checkpoint
+// (format/checkpoint's canonical Llama view of Mllama or Llama shards): the
+// weights are views into the mapped shards in their stored dtype (bf16/f16
+// widened exactly per block, like a bfloat16 model.bin on the float32 path),
+// q/k/v stay three matrices, and the config's RMSNorm epsilon and llama3 RoPE
+// scalars replace model.bin's. It is how `ct2go reference` makes reference
+// logits without transformers (max |Δ| 3.6e-6 vs transformers on the fixture).
 //
 // Two compute paths:
 //

@@ -22,7 +22,17 @@ type Options struct {
 type layer struct {
 	attnNorm, ffnNorm []float32
 	qkv, out          *matrix // self_attention/linear_0, linear_1
-	gate, up, down    *matrix // ffn/linear_0 (SiLU), linear_0_noact, linear_1
+	// q, k, v replace qkv for a checkpoint (separate HF tensors, never fused
+	// into a copy); forward writes each into its column range of the qkv rows.
+	q, k, v        *matrix
+	gate, up, down *matrix // ffn/linear_0 (SiLU), linear_0_noact, linear_1
+}
+
+// weightStore is the memory the weights are mapped from: model.bin
+// (*ct2.Mapped) or a checkpoint's shards.
+type weightStore interface {
+	Advise(advice int) error
+	Close() error
 }
 
 // Model is a loaded CTranslate2 Llama decoder. It is safe for concurrent use
@@ -30,7 +40,7 @@ type layer struct {
 type Model struct {
 	cfg     Config
 	dir     string
-	mapped  *ct2.Mapped
+	weights weightStore // the mapping(s) every weight view points into
 	vocab   []string
 	embed   *matrix
 	layers  []layer
@@ -140,7 +150,7 @@ func build(mp *ct2.Mapped, dir, path string, opts Options) (*Model, error) {
 		return nil, err
 	}
 
-	m := &Model{cfg: cfg, dir: dir, mapped: mp}
+	m := &Model{cfg: cfg, dir: dir, weights: mp}
 	var rp0 rotaryParams
 	for i := 0; i < nLayers; i++ {
 		sc := fmt.Sprintf("decoder/layer_%d/self_attention", i)
@@ -301,7 +311,12 @@ func (m *Model) linears() []*matrix {
 	var out []*matrix
 	for i := range m.layers {
 		l := &m.layers[i]
-		out = append(out, l.qkv, l.out, l.gate, l.up, l.down)
+		if l.qkv != nil {
+			out = append(out, l.qkv)
+		} else {
+			out = append(out, l.q, l.k, l.v)
+		}
+		out = append(out, l.out, l.gate, l.up, l.down)
 	}
 	return append(out, m.proj)
 }
@@ -331,5 +346,5 @@ func (m *Model) WeightBytesPerToken() int64 {
 // Close unmaps model.bin; the Model and its Sessions must not be used after.
 func (m *Model) Close() error {
 	m.pool.close()
-	return m.mapped.Close()
+	return m.weights.Close()
 }

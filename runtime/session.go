@@ -22,6 +22,7 @@ type Session struct {
 
 	// scratch, grown on demand by the token count of a call
 	x, xn, qkv, ctx, tmp, gate, up []float32
+	part                           []float32 // checkpoint q/k/v output before placement
 	xq                             []int8
 	xs                             []float32
 	acc                            []int32
@@ -150,7 +151,11 @@ func (s *Session) forward(ctx context.Context, ids []int, all bool) ([][]float32
 		for t := 0; t < T; t++ {
 			rmsNorm(s.xn[t*H:(t+1)*H], s.x[t*H:(t+1)*H], l.attnNorm, c.Epsilon)
 		}
-		s.linear(l.qkv, s.xn, T, s.qkv, false)
+		if l.qkv != nil {
+			s.linear(l.qkv, s.xn, T, s.qkv, false)
+		} else {
+			s.linearQKV(l, T, nQKV)
+		}
 		s.attention(li, T)
 		s.linear(l.out, s.ctx, T, s.tmp, false)
 		addInto(s.x, s.tmp)
@@ -186,6 +191,22 @@ func (s *Session) forward(ctx context.Context, ids []int, all bool) ([][]float32
 		out[i] = flat[i*V : (i+1)*V : (i+1)*V]
 	}
 	return out, nil
+}
+
+// linearQKV computes a checkpoint layer's separate q, k and v projections
+// into their column ranges [0, nQ), [nQ, nQ+kv), [nQ+kv, nQKV) of the qkv
+// rows: each linear writes its own [T, rows] block, copied into place (T*nQKV
+// floats, negligible next to the products).
+func (s *Session) linearQKV(l *layer, T, nQKV int) {
+	col := 0
+	for _, w := range []*matrix{l.q, l.k, l.v} {
+		s.part = grow(s.part, T*w.rows)
+		s.linear(w, s.xn, T, s.part, false)
+		for t := 0; t < T; t++ {
+			copy(s.qkv[t*nQKV+col:t*nQKV+col+w.rows], s.part[t*w.rows:(t+1)*w.rows])
+		}
+		col += w.rows
+	}
 }
 
 func addInto(dst, src []float32) {
