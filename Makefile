@@ -30,11 +30,13 @@ install: build
 	  *) echo "installed $(BINDIR)/ct2go; $(BINDIR) is not on PATH: add it, e.g. export PATH=\"$(BINDIR):\$$PATH\"";; esac
 
 # The main job on the bundled tiny Llama-3.2-Vision fixture: convert, inspect,
-# verify against transformers' logits, chat one turn.
+# verify against the checkpoint itself (no intermediate file; HTML report in
+# out/verify.html) and against transformers' logits, chat one turn.
 demo: build
 	@test -d $(FIXTURES)/tiny-mllama || { echo "missing $(FIXTURES)/tiny-mllama"; exit 1; }
 	$(BIN) convert --model $(FIXTURES)/tiny-mllama --output_dir $(OUT)/tiny-int8_float16 --quantization int8_float16 --force
 	$(BIN) inspect $(OUT)/tiny-int8_float16 | head -n 12
+	$(BIN) verify --model $(OUT)/tiny-int8_float16 --against-checkpoint $(FIXTURES)/tiny-mllama --prompts testdata/fixture-prompts.json --report $(OUT)/verify.html
 	$(BIN) verify --model $(OUT)/tiny-int8_float16 --reference $(FIXTURES)/reference/transformers/logits.safetensors
 	$(BIN) run --model $(OUT)/tiny-int8_float16 --prompt "Hello" --max_tokens 16
 

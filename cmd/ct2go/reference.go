@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -23,11 +24,18 @@ func referenceCommand() *cli.Command {
 		Description: "Runs the checkpoint (directory or hub id; Mllama text-only or Llama; BF16/F16/F32 shards, memory-mapped)\n" +
 			"with the Go runtime in float32 and writes every position's logits in verify's reference format\n" +
 			"(NAME.input_ids I64 [T], NAME.logits F32 [T, vocab]); a .zst suffix compresses. Prompts: JSON\n" +
-			"{\"NAME\": [ids] or \"text\"} or a list; text is tokenized with the checkpoint's tokenizer.json.",
+			"{\"NAME\": [ids] or \"text\"} or a list; text is tokenized with the checkpoint's tokenizer.json.\n" +
+			"Corpus mode (--text FILE --ctx N [--chunks K]) writes llama-perplexity windows of the text instead (chunk0,\n" +
+			"chunk1, ...: N tokens each, the first <|begin_of_text|>; metadata ctx and text) for `ct2go verify --reference\n" +
+			"FILE [--text FILE --ctx N]`. Size: full [N, vocab] float32 logits per window, 4·vocab bytes per token: 0.5 MB\n" +
+			"at vocab 128256, so 20 windows of 512 tokens take 5.3 GB; a .zst output is recommended.",
 		ArgsUsage: " ",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "model", Usage: modelUsage, Required: true},
 			&cli.StringFlag{Name: "prompts", Usage: "JSON prompts file, {\"NAME\": [ids] or \"text\"} or a list"},
+			&cli.StringFlag{Name: "text", Usage: "corpus mode: a UTF-8 text file, cut into --ctx windows as llama-perplexity does (0.5 MB of logits per token at vocab 128256)"},
+			&cli.IntFlag{Name: "ctx", Usage: "corpus mode: window length in tokens (>= 3, at most max_position_embeddings)"},
+			&cli.IntFlag{Name: "chunks", Usage: "corpus mode: number of windows", DefaultText: "as many as the text holds"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "reference file to write (.safetensors, or .safetensors.zst for zstd)", Required: true},
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing output file"},
 			&cli.IntFlag{Name: "threads", Usage: "runtime threads", DefaultText: "all cores"},
@@ -76,8 +84,26 @@ func runReference(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usagef("reference takes no arguments (got %q): use --model, --prompts and --output", c.Args().First())
 	}
-	if c.String("prompts") == "" {
-		return usagef("reference needs --prompts FILE")
+	text := c.String("text")
+	switch {
+	case c.String("prompts") == "" && text == "":
+		return usagef("reference needs --prompts FILE or --text FILE --ctx N")
+	case c.String("prompts") != "" && text != "":
+		return usagef("give --prompts or --text, not both")
+	case text != "" && !c.IsSet("ctx"):
+		return usagef("--text needs --ctx N (the window length in tokens)")
+	case text == "" && (c.IsSet("ctx") || c.IsSet("chunks")):
+		return usagef("--ctx and --chunks go with --text FILE")
+	case text != "" && c.Int("ctx") < 3:
+		return usagef("--ctx %d: a window needs at least 3 tokens (positions ctx/2 … ctx-2 are scored)", c.Int("ctx"))
+	case c.IsSet("chunks") && c.Int("chunks") < 1:
+		return usagef("--chunks %d: want at least 1", c.Int("chunks"))
+	}
+	if text != "" {
+		// Refuse a bad text before loading anything.
+		if _, err := verify.ReadText(text); err != nil {
+			return err
+		}
 	}
 	out := c.String("output")
 	if fi, err := os.Stat(out); err == nil {
@@ -103,22 +129,11 @@ func runReference(c *cli.Context) error {
 	defer m.Close()
 	loadSecs := time.Since(t0).Seconds()
 
-	pf := c.String("prompts")
-	data, err := fsutil.ReadCapped(pf, hf.MaxTokenizerSize)
+	prompts, meta, err := referencePrompts(c, dir)
 	if err != nil {
 		return err
 	}
-	var tok *tokenizer.Tokenizer
-	if _, err := os.Stat(filepath.Join(dir, "tokenizer.json")); err == nil {
-		if tok, err = tokenizer.Load(dir); err != nil {
-			return err
-		}
-	}
-	prompts, err := verify.ParsePrompts(pf, data, tok)
-	if err != nil {
-		return err
-	}
-	sum, err := writeReference(c.Context, m, dir, out, prompts)
+	sum, err := writeReference(c.Context, m, dir, out, prompts, meta)
 	if err != nil {
 		return err
 	}
@@ -150,9 +165,41 @@ func runReference(c *cli.Context) error {
 	return nil
 }
 
+// referencePrompts reads --prompts, or cuts --text into corpus windows
+// (with the metadata that marks a corpus reference).
+func referencePrompts(c *cli.Context, dir string) ([]verify.NamedIDs, map[string]string, error) {
+	var tok *tokenizer.Tokenizer
+	if _, err := os.Stat(filepath.Join(dir, "tokenizer.json")); err == nil {
+		var err error
+		if tok, err = tokenizer.Load(dir); err != nil {
+			return nil, nil, err
+		}
+	}
+	if text := c.String("text"); text != "" {
+		if tok == nil {
+			return nil, nil, fmt.Errorf("%s: the checkpoint %s has no tokenizer.json to encode it", text, dir)
+		}
+		if err := verify.CheckCtx(c.Int("ctx"), dir); err != nil {
+			return nil, nil, err
+		}
+		windows, corpus, err := verify.LoadCorpus(text, tok, c.Int("ctx"), c.Int("chunks"))
+		if err != nil {
+			return nil, nil, err
+		}
+		return windows, map[string]string{verify.MetaCtx: strconv.Itoa(corpus.Ctx), verify.MetaText: filepath.Base(text)}, nil
+	}
+	pf := c.String("prompts")
+	data, err := fsutil.ReadCapped(pf, hf.MaxTokenizerSize)
+	if err != nil {
+		return nil, nil, err
+	}
+	prompts, err := verify.ParsePrompts(pf, data, tok)
+	return prompts, nil, err
+}
+
 // writeReference runs every prompt through m (a loaded checkpoint) and
-// writes the reference file: the part `--text` corpus mode shares.
-func writeReference(ctx context.Context, m *runtime.Model, dir, out string, prompts []verify.NamedIDs) (*referenceSummary, error) {
+// writes the reference file; meta adds to its metadata (corpus mode).
+func writeReference(ctx context.Context, m *runtime.Model, dir, out string, prompts []verify.NamedIDs, meta map[string]string) (*referenceSummary, error) {
 	cfg := m.Config()
 	for _, p := range prompts {
 		if cfg.MaxPositions > 0 && len(p.IDs) > cfg.MaxPositions {
@@ -170,8 +217,11 @@ func writeReference(ctx context.Context, m *runtime.Model, dir, out string, prom
 		flops += m.PrefillFLOPs(len(ids))
 		return s.PrefillContext(ctx, ids, true)
 	}
-	st, err := verify.WriteReferenceFile(ctx, out, prompts, m.VocabSize(), rows,
-		map[string]string{"source": source, "checkpoint": dir, "dtype": dtype, "compute": "float32"})
+	md := map[string]string{"source": source, "checkpoint": dir, "dtype": dtype, "compute": "float32"}
+	for k, v := range meta {
+		md[k] = v
+	}
+	st, err := verify.WriteReferenceFile(ctx, out, prompts, m.VocabSize(), rows, md)
 	if err != nil {
 		return nil, err
 	}

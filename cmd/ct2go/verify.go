@@ -304,7 +304,7 @@ func checkpointSource(c *cli.Context, m *runtime.Model, dir, spec string) (*veri
 	if err != nil {
 		return nil, verifyErr(err)
 	}
-	b, err := loadCheckpoint(ck, runtime.Options{Compute: runtime.ComputeFloat32, Threads: c.Int("threads")})
+	b, err := runtime.LoadCheckpoint(ck, runtime.Options{Compute: runtime.ComputeFloat32, Threads: c.Int("threads")})
 	if err != nil {
 		return nil, verifyErr(err)
 	}
