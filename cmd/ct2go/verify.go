@@ -39,7 +39,7 @@ func verifyCommand() *cli.Command {
 			&cli.StringFlag{Name: "reference", Usage: "reference logits (.safetensors or .safetensors.zst)"},
 			&cli.StringFlag{Name: "against-checkpoint", Usage: "a Hugging Face checkpoint (directory or hub id) run by the Go runtime in float32 as the reference: no intermediate file"},
 			&cli.StringFlag{Name: "against", Usage: "a second CTranslate2 model directory whose logits serve as the reference"},
-			&cli.StringFlag{Name: "prompts", Usage: "with --against: JSON prompts, {\"NAME\": [ids] or \"text\"} or a list (text is tokenized with --model's tokenizer)"},
+			&cli.StringFlag{Name: "prompts", Usage: "with --against-checkpoint or --against: JSON prompts, {\"NAME\": [ids] or \"text\"} or a list (text is tokenized with the checkpoint's tokenizer, else --model's)"},
 			&cli.StringFlag{Name: "text", Usage: "corpus mode: a UTF-8 text file, cut into --ctx windows as llama-perplexity does"},
 			&cli.IntFlag{Name: "ctx", Usage: "corpus mode: window length in tokens (>= 3, at most the model's positions)"},
 			&cli.IntFlag{Name: "chunks", Usage: "corpus mode: number of windows", DefaultText: "as many as the text holds"},
