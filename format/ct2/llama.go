@@ -111,6 +111,33 @@ var (
 	OriginalMaxPositionEmbeddings = Scalar{"self_attention/original_max_position_embeddings", Int32, 0}
 )
 
+// Scalars LlamaLoader never writes but the C++ runtime would honour; a
+// reader of Llama models looks for them to refuse a model that sets them
+// (attention_spec.py, transformer_spec.py; read in attention_layer.cc:68-121
+// and transformer.cc). Defaults marked "derived" are computed by the reader:
+// head_dim = d_model/num_heads, queries_scale = 1/sqrt(head_dim).
+var (
+	DecoderSlidingWindow  = Scalar{"decoder/sliding_window", Int32, 0}
+	FinalLogitSoftcapping = Scalar{"decoder/final_logit_softcapping", Float32, 0}
+	HeadDim               = Scalar{"self_attention/head_dim", Int32, 0}        // derived
+	QueriesScale          = Scalar{"self_attention/queries_scale", Float32, 0} // derived
+	MultiQuery            = Scalar{"self_attention/multi_query", Int8, 0}      // one KV head when set
+	SlidingWindow         = Scalar{"self_attention/sliding_window", Int32, 0}  // 0: none
+	MaxPositionEmbeddings = Scalar{"self_attention/max_position_embeddings", Int32, 0}
+)
+
+// LayerWeights are the weight tensors of a Llama decoder layer (without
+// biases), after LayerPrefix; shared/docs/ctranslate2-format.md §2.
+var LayerWeights = []string{
+	AttnNorm,
+	AttnQKV + Weight,
+	AttnOut + Weight,
+	FFNNorm,
+	FFNGate + Weight,
+	FFNUp + Weight,
+	FFNDown + Weight,
+}
+
 // Llama's fixed rotary layout: full head dimension, GPT-NeoX half split (no
 // q/k permutation), LlamaLoader's values for RotaryDim and RotaryInterleave.
 const (
