@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // The Llama decoder as CTranslate2 names it: TransformerDecoderModelSpec with
@@ -26,8 +27,28 @@ const (
 	VarProjection = "decoder/projection/weight"
 )
 
+// LayerNamePrefix starts every decoder layer variable; LayerPrefix(i) adds
+// the layer number and a slash.
+const LayerNamePrefix = "decoder/layer_"
+
 // LayerPrefix is the prefix of decoder layer i's variables, "decoder/layer_i/".
-func LayerPrefix(i int) string { return "decoder/layer_" + strconv.Itoa(i) + "/" }
+func LayerPrefix(i int) string { return LayerNamePrefix + strconv.Itoa(i) + "/" }
+
+// LayerOf splits a layer variable name into its layer number and the part
+// after LayerPrefix; ok is false for other names and non-canonical numbers
+// ("decoder/layer_01/...").
+func LayerOf(name string) (layer int, rest string, ok bool) {
+	after, found := strings.CutPrefix(name, LayerNamePrefix)
+	if !found {
+		return 0, "", false
+	}
+	num, rest, found := strings.Cut(after, "/")
+	n, err := strconv.Atoi(num)
+	if !found || err != nil || n < 0 || strconv.Itoa(n) != num {
+		return 0, "", false
+	}
+	return n, rest, true
+}
 
 // Layer parts, after LayerPrefix. Linear parts hold Weight and, with biases,
 // Bias; a quantized weight has a ScaleSuffix companion.
