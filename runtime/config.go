@@ -255,7 +255,7 @@ var (
 		ct2.RotaryLowFreqFactor, ct2.RotaryHighFreqFactor,
 		ct2.OriginalMaxPositionEmbeddings, ct2.MaxPositionEmbeddings,
 		ct2.HeadDim, ct2.QueriesScale, ct2.MultiQuery, ct2.SlidingWindow)
-	layerRE = regexp.MustCompile(`^decoder/layer_(\d+)/(.+)$`)
+	layerRE = regexp.MustCompile(`^` + regexp.QuoteMeta(ct2.LayerNamePrefix) + `(\d+)/(.+)$`)
 )
 
 func scalarNames(ss ...ct2.Scalar) map[string]bool {

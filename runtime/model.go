@@ -229,7 +229,9 @@ func build(mp *ct2.Mapped, dir, path string, opts Options) (*Model, error) {
 	cfg.RotaryScalingFactor = rp0.scalingFactor
 	cfg.RotaryLowFreqFactor, cfg.RotaryHighFreqFactor = rp0.lowFreq, rp0.highFreq
 	cfg.OriginalMaxPositionEmbeddings = rp0.originalMaxPos
-	cfg.Llama3ScalarsMissing = rp0.scalingType == RotaryScalingLlama3 && (!rp0.hasFactor || !rp0.hasOrigin)
+	// Every layer's rotary scalars equal layer 0's (checked above), so this is
+	// layer 0's state; format/ct2 owns the check (inspect uses it too).
+	cfg.Llama3ScalarsMissing = len(ct2.Llama3Unscaled(mp)) > 0
 	if ov.Shape[1] != cfg.Heads*cfg.HeadDim {
 		return nil, fmt.Errorf("%s: variable %s has shape %v, want [%d %d] (num_heads %d x head_dim %d)", path, out0, ov.Shape, H, cfg.Heads*cfg.HeadDim, cfg.Heads, cfg.HeadDim)
 	}
