@@ -154,10 +154,10 @@ func WriteSynthetic(dir string, s SyntheticShape, seed uint64) error {
 		layer(ct2.RotaryDim, ct2.LlamaRotaryDim)
 		layer(ct2.RotaryInterleave, ct2.LlamaRotaryInterleave)
 		layer(ct2.RotaryScalingType, ct2.RotaryScalingLlama3)
-		layer(ct2.RotaryLowFreqFactor, 1)
-		layer(ct2.RotaryHighFreqFactor, 4)
-		layer(ct2.RotaryScalingFactor, 8)
-		layer(ct2.OriginalMaxPositionEmbeddings, 8192)
+		layer(ct2.RotaryLowFreqFactor, ct2.Llama3LowFreqFactor)
+		layer(ct2.RotaryHighFreqFactor, ct2.Llama3HighFreqFactor)
+		layer(ct2.RotaryScalingFactor, ct2.Llama3Factor)
+		layer(ct2.OriginalMaxPositionEmbeddings, ct2.Llama3OriginalMaxPositionEmbeddings)
 	}
 	sort.Slice(vars, func(i, j int) bool { return vars[i].name < vars[j].name })
 

@@ -174,6 +174,17 @@ const (
 	RotaryScalingLlama3 = 2
 )
 
+// The llama3 rope_scaling of Llama 3.1 8B/70B and Llama 3.2 11B/90B Vision
+// (their config.json; mllama-checkpoint.md §1; Llama 3.2 1B/3B use factor
+// 32): what a reader assumes for a model that lacks the values and has no
+// checkpoint config at hand.
+const (
+	Llama3Factor                        = 8
+	Llama3LowFreqFactor                 = 1
+	Llama3HighFreqFactor                = 4
+	Llama3OriginalMaxPositionEmbeddings = 8192
+)
+
 // Llama3Omitted are the two llama3 RoPE scalars CTranslate2's runtime reads
 // but its converter never writes, which leaves their defaults (factor 1,
 // original context 0) in force and makes llama3 scaling a silent no-op
