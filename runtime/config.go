@@ -309,11 +309,11 @@ func checkNames(m *ct2.Mapped, path string) (int, error) {
 		return 0, fmt.Errorf("%s: %w: unexpected variable %s (not part of a Llama decoder)", path, ErrUnsupported, name)
 	}
 	if maxLayer < 0 {
-		return 0, fmt.Errorf("%s: no decoder/layer_N variables", path)
+		return 0, fmt.Errorf("%s: no %sN variables", path, ct2.LayerNamePrefix)
 	}
 	for i := 0; i <= maxLayer; i++ {
 		if !seen[i] {
-			return 0, fmt.Errorf("%s: missing all variables of decoder/layer_%d (layers 0..%d expected)", path, i, maxLayer)
+			return 0, fmt.Errorf("%s: missing all variables of %s%d (layers 0..%d expected)", path, ct2.LayerNamePrefix, i, maxLayer)
 		}
 	}
 	return maxLayer + 1, nil

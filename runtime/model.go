@@ -166,14 +166,14 @@ func build(mp *ct2.Mapped, dir, path string, opts Options) (*Model, error) {
 			return nil, err
 		}
 		if hd <= 0 || hd%2 != 0 {
-			return nil, fmt.Errorf("%s: head dimension %d (from %s/head_dim or hidden/num_heads) must be positive and even", path, hd, sc)
+			return nil, fmt.Errorf("%s: head dimension %d (from %s or hidden/num_heads) must be positive and even", path, hd, p+ct2.HeadDim.Name)
 		}
 		kv, _, err := s.int(p+ct2.NumHeadsKV.Name, cfg.Heads)
 		if err != nil {
 			return nil, err
 		}
 		if kv <= 0 || cfg.Heads%kv != 0 {
-			return nil, fmt.Errorf("%s: %s/num_heads_kv = %d does not divide decoder/num_heads = %d", path, sc, kv, cfg.Heads)
+			return nil, fmt.Errorf("%s: %s = %d does not divide %s = %d", path, p+ct2.NumHeadsKV.Name, kv, ct2.NumHeads.Name, cfg.Heads)
 		}
 		if mq, err := s.flagOf(p, ct2.MultiQuery); err != nil {
 			return nil, err
@@ -183,7 +183,7 @@ func build(mp *ct2.Mapped, dir, path string, opts Options) (*Model, error) {
 		if x, _, err := s.get(p + ct2.SlidingWindow.Name); err != nil {
 			return nil, err
 		} else if x != 0 {
-			return nil, fmt.Errorf("%s: %w: %s/sliding_window = %v", path, ErrUnsupported, sc, x)
+			return nil, fmt.Errorf("%s: %w: %s = %v", path, ErrUnsupported, p+ct2.SlidingWindow.Name, x)
 		}
 		qs, _, err := s.float(p+ct2.QueriesScale.Name, float32(1/math.Sqrt(float64(float32(hd)))))
 		if err != nil {
@@ -194,22 +194,22 @@ func build(mp *ct2.Mapped, dir, path string, opts Options) (*Model, error) {
 			return nil, err
 		}
 		if !ok {
-			return nil, fmt.Errorf("%s: %w: missing variable %s/rotary_dim (no rotary embeddings: not a Llama model)", path, ErrUnsupported, sc)
+			return nil, fmt.Errorf("%s: %w: missing variable %s (no rotary embeddings: not a Llama model)", path, ErrUnsupported, p+ct2.RotaryDim.Name)
 		}
 		if rp.interleave {
-			return nil, fmt.Errorf("%s: %w: %s/rotary_interleave is set (only the non-interleaved half-split rotary of Llama is supported)", path, ErrUnsupported, sc)
+			return nil, fmt.Errorf("%s: %w: %s is set (only the non-interleaved half-split rotary of Llama is supported)", path, ErrUnsupported, p+ct2.RotaryInterleave.Name)
 		}
 		if rp.dim != 0 && rp.dim != hd {
-			return nil, fmt.Errorf("%s: %w: %s/rotary_dim = %d (partial rotary; only 0 = full head dim %d is supported)", path, ErrUnsupported, sc, rp.dim, hd)
+			return nil, fmt.Errorf("%s: %w: %s = %d (partial rotary; only 0 = full head dim %d is supported)", path, ErrUnsupported, p+ct2.RotaryDim.Name, rp.dim, hd)
 		}
 		switch rp.scalingType {
 		case RotaryScalingNone, RotaryScalingLlama3:
 		default:
-			return nil, fmt.Errorf("%s: %w: %s/rotary_scaling_type = %d (supported: none, 2 = llama3)", path, ErrUnsupported, sc, rp.scalingType)
+			return nil, fmt.Errorf("%s: %w: %s = %d (supported: none, %d = llama3)", path, ErrUnsupported, p+ct2.RotaryScalingType.Name, rp.scalingType, ct2.RotaryScalingLlama3)
 		}
 		// With both set and no llama3 type, CT2 rescales sin/cos (attention_layer.cc:325-336).
 		if rp.scalingType != RotaryScalingLlama3 && rp.originalMaxPos != 0 && rp.maxPos != 0 {
-			return nil, fmt.Errorf("%s: %w: %s/max_position_embeddings with original_max_position_embeddings (su-style sin/cos scaling)", path, ErrUnsupported, sc)
+			return nil, fmt.Errorf("%s: %w: %s with original_max_position_embeddings (su-style sin/cos scaling)", path, ErrUnsupported, p+ct2.MaxPositionEmbeddings.Name)
 		}
 		rp.dim = hd
 		if i == 0 {
