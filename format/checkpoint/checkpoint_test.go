@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/ct2go/ct2go/format/hf"
@@ -67,5 +68,36 @@ func TestFamilyFor(t *testing.T) {
 	_, err := FamilyFor(&hf.Config{ModelType: "mistral", Path: "config.json"})
 	if !errors.Is(err, ErrUnsupported) {
 		t.Fatalf("mistral: %v", err)
+	}
+}
+
+// TestSourceTensors: every tensor of the shards, in name order, with its
+// shard's base name and the size its dtype and shape imply.
+func TestSourceTensors(t *testing.T) {
+	src, err := Open(testfix.Path(t, "tiny-mllama"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	ts := src.Tensors()
+	if len(ts) != len(src.Checkpoint.Tensors) || len(ts) != 216 {
+		t.Fatalf("%d tensors, checkpoint has %d (fixture: 216)", len(ts), len(src.Checkpoint.Tensors))
+	}
+	var total int64
+	for i, tt := range ts {
+		if i > 0 && ts[i-1].Name >= tt.Name {
+			t.Errorf("%s listed after %s", tt.Name, ts[i-1].Name)
+		}
+		n := int64(2) // the fixture is bfloat16
+		for _, d := range tt.Shape {
+			n *= int64(d)
+		}
+		if tt.DType != "BF16" || tt.Bytes != n || !strings.HasSuffix(tt.File, ".safetensors") || strings.Contains(tt.File, "/") {
+			t.Errorf("%+v", tt)
+		}
+		total += tt.Bytes
+	}
+	if total != src.Checkpoint.TotalBytes() {
+		t.Errorf("listed %d bytes, checkpoint %d", total, src.Checkpoint.TotalBytes())
 	}
 }

@@ -95,6 +95,8 @@ func init() {
 }
 
 // ISAs returns the levels usable on this machine, lowest first (always starts with Generic).
+// With SetISA it exists for tests and benchmarks, which run every kernel at every level;
+// runtime's tests use both, so they cannot move into an export_test.go.
 func ISAs() []ISA {
 	var out []ISA
 	for l := Generic; l <= AVX512; l++ {
