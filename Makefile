@@ -14,7 +14,7 @@ ifeq ($(BINDIR),)
 BINDIR   := $(shell $(GO) env GOPATH)/bin
 endif
 
-.PHONY: all build install demo test vet fmt-check clean bench bench-convert bench-tokenizer fuzz
+.PHONY: all build install demo test vet fmt-check clean bench bench-convert bench-reference bench-tokenizer fuzz
 
 all: build
 
@@ -30,11 +30,13 @@ install: build
 	  *) echo "installed $(BINDIR)/ct2go; $(BINDIR) is not on PATH: add it, e.g. export PATH=\"$(BINDIR):\$$PATH\"";; esac
 
 # The main job on the bundled tiny Llama-3.2-Vision fixture: convert, inspect,
-# verify against transformers' logits, chat one turn.
+# verify against the checkpoint itself (no intermediate file; HTML report in
+# out/verify.html) and against transformers' logits, chat one turn.
 demo: build
 	@test -d $(FIXTURES)/tiny-mllama || { echo "missing $(FIXTURES)/tiny-mllama"; exit 1; }
 	$(BIN) convert --model $(FIXTURES)/tiny-mllama --output_dir $(OUT)/tiny-int8_float16 --quantization int8_float16 --force
 	$(BIN) inspect $(OUT)/tiny-int8_float16 | head -n 12
+	$(BIN) verify --model $(OUT)/tiny-int8_float16 --against-checkpoint $(FIXTURES)/tiny-mllama --prompts testdata/fixture-prompts.json --report $(OUT)/verify.html
 	$(BIN) verify --model $(OUT)/tiny-int8_float16 --reference $(FIXTURES)/reference/transformers/logits.safetensors
 	$(BIN) run --model $(OUT)/tiny-int8_float16 --prompt "Hello" --max_tokens 16
 
@@ -57,6 +59,12 @@ bench: build
 # Opt-in, long (~10 min, ~34 GB of disk): full-size synthetic 11B-Vision and 8B conversions, cold and warm.
 bench-convert: build
 	bash scripts/bench-convert.sh
+
+# Opt-in, long (~5 min, 21.3 GB of disk kept in SYNTH_DIR for reruns): `ct2go reference` straight from a
+# full-size synthetic 11B-Vision checkpoint, 64-token prompt on 1 and 2 threads: prefill tok/s, fraction of the
+# float32 FMA peak measured in the same process, peak RssAnon.
+bench-reference: build
+	bash scripts/bench-reference.sh
 
 # Every fuzz target for FUZZTIME each (default 5m), e.g. make fuzz FUZZTIME=30s.
 # `make test` already runs each target's seed corpus.

@@ -1,19 +1,18 @@
 package convert
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
-	"strings"
+
+	"github.com/ct2go/ct2go/format/checkpoint"
 )
 
 // The library names no command-line flag: callers word these errors in
 // their own terms (cmd/ct2go adds "--force", "--copy_files", ...).
 var (
-	// ErrUnsupported marks a model or config ct2go does not convert.
-	ErrUnsupported = errors.New("unsupported model")
+	// ErrUnsupported marks a model or config ct2go does not convert (the
+	// same value as checkpoint.ErrUnsupported, which the family mapping returns).
+	ErrUnsupported = checkpoint.ErrUnsupported
 	// ErrOutputExists is matched by every refusal to replace an existing
 	// output (OutputExistsError, ForeignOutputError).
 	ErrOutputExists = errors.New("output directory exists")
@@ -81,49 +80,10 @@ type CopyFileError struct {
 
 func (e *CopyFileError) Error() string { return fmt.Sprintf("copy %q: %s", e.Name, e.Reason) }
 
-// ProblemsError lists every problem found in a checkpoint at once, so a
-// user fixes them in one round.
-type ProblemsError struct {
-	Dir      string
-	Problems []string
-}
+// ProblemsError lists every problem found in a checkpoint at once (defined
+// in format/checkpoint, where the family mapping returns it).
+type ProblemsError = checkpoint.ProblemsError
 
-func (e *ProblemsError) Error() string {
-	if len(e.Problems) == 1 {
-		return fmt.Sprintf("%s: %s", e.Dir, e.Problems[0])
-	}
-	return fmt.Sprintf("%s: %d problems: %s", e.Dir, len(e.Problems), strings.Join(SortProblems(e.Problems), "; "))
-}
-
-// SortProblems returns problems ordered by the first layer number they
-// name ("layers.N." or "layer_N/"; problems naming none come first), then
-// by text, so a long list reads like the checkpoint.
-func SortProblems(problems []string) []string {
-	s := slices.Clone(problems)
-	slices.SortStableFunc(s, func(a, b string) int {
-		return cmp.Or(cmp.Compare(layerOf(a), layerOf(b)), strings.Compare(a, b))
-	})
-	return s
-}
-
-func layerOf(s string) int {
-	for _, pre := range []string{"layers.", "layer_", "layer "} {
-		for i := 0; ; {
-			j := strings.Index(s[i:], pre)
-			if j < 0 {
-				break
-			}
-			i += j + len(pre)
-			k := i
-			for k < len(s) && s[k] >= '0' && s[k] <= '9' {
-				k++
-			}
-			if k > i {
-				if n, err := strconv.Atoi(s[i:k]); err == nil {
-					return n
-				}
-			}
-		}
-	}
-	return -1
-}
+// SortProblems returns problems ordered by the first layer number they name,
+// then by text (checkpoint.SortProblems).
+func SortProblems(problems []string) []string { return checkpoint.SortProblems(problems) }

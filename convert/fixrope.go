@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ct2go/ct2go/format/checkpoint"
 	"github.com/ct2go/ct2go/format/ct2"
 	"github.com/ct2go/ct2go/format/hf"
 	"github.com/ct2go/ct2go/internal/fsutil"
@@ -29,7 +30,7 @@ func RopeFixFromConfig(path string) (RopeFix, error) {
 	if err != nil {
 		return RopeFix{}, fmt.Errorf("%s: %w", path, err)
 	}
-	p, probs := paramsFrom(&cfg.Text, "")
+	p, probs := checkpoint.ParamsFrom(&cfg.Text, "")
 	if p.Rope != ropeLlama3 {
 		return RopeFix{}, fmt.Errorf("%s: rope_scaling is not llama3: nothing to fix", path)
 	}

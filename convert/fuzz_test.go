@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ct2go/ct2go/format/checkpoint"
 	"github.com/ct2go/ct2go/format/hf"
 	"github.com/ct2go/ct2go/format/safetensors"
 	"github.com/ct2go/ct2go/internal/testfix"
@@ -37,7 +38,7 @@ func fuzzCheckpoints(t testing.TB) (mllama, llama *safetensors.Checkpoint) {
 			fuzzCk.err = err
 			return
 		}
-		tm, err := mllamaFamily{}.Text(dir, cfg, ck)
+		tm, err := mllamaText(dir, cfg, ck)
 		if err != nil {
 			fuzzCk.err = err
 			return
@@ -52,6 +53,15 @@ func fuzzCheckpoints(t testing.TB) (mllama, llama *safetensors.Checkpoint) {
 		t.Fatal(fuzzCk.err)
 	}
 	return fuzzCk.mllama, fuzzCk.llama
+}
+
+// mllamaText maps an Mllama config (model_type mllama) onto ck.
+func mllamaText(dir string, cfg *hf.Config, ck *safetensors.Checkpoint) (*TextModel, error) {
+	fam, err := checkpoint.FamilyFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return fam.Text(dir, cfg, ck)
 }
 
 // edited returns the JSON of path after edit.
@@ -110,7 +120,7 @@ func FuzzConfigSpec(f *testing.F) {
 			return
 		}
 		cfg.Path = "config.json"
-		fam, err := familyFor(cfg)
+		fam, err := checkpoint.FamilyFor(cfg)
 		if err != nil {
 			if !errors.Is(err, ErrUnsupported) {
 				t.Fatalf("unsupported model_type without ErrUnsupported: %v", err)
@@ -136,7 +146,7 @@ func FuzzConfigSpec(f *testing.F) {
 // parameters imply, and every plan sizes its variables from them.
 func checkAccepted(t *testing.T, tm *TextModel) {
 	p := tm.Params
-	want := expectedShapes(p)
+	want := checkpoint.ExpectedShapes(p)
 	if len(want) != len(tm.Tensors) {
 		t.Fatalf("%d tensors mapped, config implies %d", len(tm.Tensors), len(want))
 	}
@@ -208,7 +218,7 @@ func TestConfigBounds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = mllamaFamily{}.Text("fixture", cfg, mck)
+			_, err = mllamaText("fixture", cfg, mck)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err %v, want %q", err, c.want)
 			}
@@ -229,7 +239,7 @@ func TestFuzzSeedsAccepted(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fam, err := familyFor(cfg)
+		fam, err := checkpoint.FamilyFor(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,42 +3,22 @@ package convert
 import (
 	"fmt"
 
+	"github.com/ct2go/ct2go/format/checkpoint"
 	"github.com/ct2go/ct2go/format/hf"
-	"github.com/ct2go/ct2go/format/safetensors"
 )
 
 // Source is an opened checkpoint seen through its family.
-type Source struct {
-	Dir        string
-	Checkpoint *safetensors.Checkpoint
-	Text       *TextModel
-}
+type Source struct{ *checkpoint.Source }
 
 // Open reads config.json, maps the shards and extracts the Llama text model,
 // reporting every structural problem at once. Nothing is written.
 func Open(dir string) (*Source, error) {
-	cfg, err := hf.ReadConfig(dir)
+	s, err := checkpoint.Open(dir)
 	if err != nil {
 		return nil, err
 	}
-	fam, err := familyFor(cfg)
-	if err != nil {
-		return nil, err
-	}
-	ck, err := safetensors.OpenCheckpoint(dir)
-	if err != nil {
-		return nil, err
-	}
-	tm, err := fam.Text(dir, cfg, ck)
-	if err != nil {
-		ck.Close()
-		return nil, err
-	}
-	return &Source{Dir: dir, Checkpoint: ck, Text: tm}, nil
+	return &Source{s}, nil
 }
-
-// Close releases the mapped shards.
-func (s *Source) Close() error { return s.Checkpoint.Close() }
 
 // NewPlan computes the complete output from headers and small files: the
 // sorted variables with dtypes and sizes, aliases, config.json and the

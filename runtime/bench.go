@@ -108,7 +108,7 @@ func Bench(m *Model, o BenchOptions) (*BenchResult, error) {
 	r := &BenchResult{
 		CPUModel: kernels.CPUModel(), LLCLevel: lvl, LLCBytes: int64(llc),
 		Compute: m.cfg.Compute.String(), ISA: kernels.CurrentISA().String(), Threads: m.threads,
-		Weights: m.place.chosen.String(), WeightsWhy: m.Placement(), THP: THPMode(),
+		Weights: m.PlacementChosen().String(), WeightsWhy: m.Placement(), THP: THPMode(),
 		PromptTokens: o.PromptTokens, NewTokens: o.NewTokens,
 		WeightBytesPerToken: m.WeightBytesPerToken(),
 	}
@@ -119,9 +119,9 @@ func Bench(m *Model, o BenchOptions) (*BenchResult, error) {
 		ids[i] = int((x >> 33) % uint64(m.cfg.Vocab))
 	}
 
-	if m.place.chosen == WeightsMmap {
+	if m.PlacementChosen() == WeightsMmap {
 		// Not with anon: it would read the released file pages back into the cache.
-		_ = m.mapped.Advise(unix.MADV_WILLNEED)
+		_ = m.weights.Advise(unix.MADV_WILLNEED)
 	}
 	warm := m.NewSession(2)
 	if _, err := warm.Step(ids[0]); err != nil {

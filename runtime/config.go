@@ -96,6 +96,13 @@ type Config struct {
 	// (ctranslate2-format.md §6). verify should warn.
 	Llama3ScalarsMissing bool
 
+	// Checkpoint is the checkpoint family ("mllama", "llama") when the model
+	// was loaded with LoadCheckpoint, "" for a CTranslate2 model.bin.
+	Checkpoint string
+	// MaxPositions is config max_position_embeddings for a checkpoint (0 if
+	// unknown, and for model.bin, which does not record it).
+	MaxPositions int
+
 	// WeightDType is the stored dtype of the linear weights (projection).
 	WeightDType ct2.DType
 	// Compute is the resolved path (never ComputeDefault).
@@ -167,6 +174,20 @@ func (s scalars) flag(name string, def bool) (bool, error) {
 	return x != 0, nil
 }
 
+// intOf, floatOf and flagOf read the table scalar sc after prefix with the
+// spec's default.
+func (s scalars) intOf(prefix string, sc ct2.Scalar) (int, bool, error) {
+	return s.int(prefix+sc.Name, int(sc.Default))
+}
+
+func (s scalars) floatOf(prefix string, sc ct2.Scalar) (float32, bool, error) {
+	return s.float(prefix+sc.Name, float32(sc.Default))
+}
+
+func (s scalars) flagOf(prefix string, sc ct2.Scalar) (bool, error) {
+	return s.flag(prefix+sc.Name, sc.Default != 0)
+}
+
 // rotaryParams are the per-layer rotary scalars (attention_layer.cc:68-107).
 type rotaryParams struct {
 	dim                  int
@@ -180,79 +201,74 @@ type rotaryParams struct {
 	hasFactor, hasOrigin bool
 }
 
-func readRotary(s scalars, scope string) (rotaryParams, bool, error) {
+// readRotary reads layer scalars after prefix (ct2.LayerPrefix) with the
+// spec's defaults.
+func readRotary(s scalars, prefix string) (rotaryParams, bool, error) {
 	var p rotaryParams
 	var ok bool
 	var err error
 	// rotary_dim < 0 (the default) means no rotary embeddings at all.
-	if p.dim, ok, err = s.int(scope+"/rotary_dim", -1); err != nil {
+	if p.dim, ok, err = s.intOf(prefix, ct2.RotaryDim); err != nil {
 		return p, false, err
 	}
 	if !ok || p.dim < 0 {
 		return p, false, nil
 	}
-	if p.interleave, err = s.flag(scope+"/rotary_interleave", true); err != nil {
+	if p.interleave, err = s.flagOf(prefix, ct2.RotaryInterleave); err != nil {
 		return p, true, err
 	}
-	if p.base, _, err = s.float(scope+"/rotary_base", 10000); err != nil {
+	if p.base, _, err = s.floatOf(prefix, ct2.RotaryBase); err != nil {
 		return p, true, err
 	}
-	if p.scalingType, _, err = s.int(scope+"/rotary_scaling_type", RotaryScalingNone); err != nil {
+	if p.scalingType, _, err = s.intOf(prefix, ct2.RotaryScalingType); err != nil {
 		return p, true, err
 	}
-	if p.scalingFactor, p.hasFactor, err = s.float(scope+"/rotary_scaling_factor", 1); err != nil {
+	if p.scalingFactor, p.hasFactor, err = s.floatOf(prefix, ct2.RotaryScalingFactor); err != nil {
 		return p, true, err
 	}
-	if p.originalMaxPos, p.hasOrigin, err = s.int(scope+"/original_max_position_embeddings", 0); err != nil {
+	if p.originalMaxPos, p.hasOrigin, err = s.intOf(prefix, ct2.OriginalMaxPositionEmbeddings); err != nil {
 		return p, true, err
 	}
-	if p.maxPos, _, err = s.int(scope+"/max_position_embeddings", 0); err != nil {
+	if p.maxPos, _, err = s.intOf(prefix, ct2.MaxPositionEmbeddings); err != nil {
 		return p, true, err
 	}
-	if p.highFreq, _, err = s.float(scope+"/rotary_high_freq_factor", 4); err != nil {
+	if p.highFreq, _, err = s.floatOf(prefix, ct2.RotaryHighFreqFactor); err != nil {
 		return p, true, err
 	}
-	if p.lowFreq, _, err = s.float(scope+"/rotary_low_freq_factor", 1); err != nil {
+	if p.lowFreq, _, err = s.floatOf(prefix, ct2.RotaryLowFreqFactor); err != nil {
 		return p, true, err
 	}
 	return p, true, nil
 }
 
-// Variable names this runtime understands; anything else under decoder/ is
-// refused so that a model needing more (biases, q_norm, alibi tables, ...) is
-// never silently run wrong.
+// Variable names this runtime understands (format/ct2's Llama table);
+// anything else under decoder/ is refused so that a model needing more
+// (biases, q_norm, alibi tables, ...) is never silently run wrong.
 var (
-	decoderScalars = map[string]bool{
-		"activation": true, "alibi": true, "alibi_use_positive_positions": true,
-		"alignment_heads": true, "alignment_layer": true, "num_heads": true,
-		"pre_norm": true, "scale_alibi": true, "scale_embeddings": true,
-		"start_from_zero_embedding": true, "sliding_window": true,
-		"final_logit_softcapping": true,
-	}
-	layerScalars = map[string]bool{
-		"num_heads_kv": true, "rotary_dim": true, "rotary_interleave": true,
-		"rotary_base": true, "rotary_scaling_type": true, "rotary_scaling_factor": true,
-		"rotary_low_freq_factor": true, "rotary_high_freq_factor": true,
-		"original_max_position_embeddings": true, "max_position_embeddings": true,
-		"head_dim": true, "queries_scale": true, "multi_query": true, "sliding_window": true,
-	}
-	layerRE = regexp.MustCompile(`^decoder/layer_(\d+)/(.+)$`)
+	decoderScalars = scalarNames(ct2.Activation, ct2.Alibi, ct2.AlibiUsePositivePositions,
+		ct2.AlignmentHeads, ct2.AlignmentLayer, ct2.NumHeads, ct2.PreNorm, ct2.ScaleAlibi,
+		ct2.ScaleEmbeddings, ct2.StartFromZeroEmbedding, ct2.DecoderSlidingWindow,
+		ct2.FinalLogitSoftcapping)
+	// After ct2.LayerPrefix.
+	layerScalars = scalarNames(ct2.NumHeadsKV, ct2.RotaryDim, ct2.RotaryInterleave,
+		ct2.RotaryBase, ct2.RotaryScalingType, ct2.RotaryScalingFactor,
+		ct2.RotaryLowFreqFactor, ct2.RotaryHighFreqFactor,
+		ct2.OriginalMaxPositionEmbeddings, ct2.MaxPositionEmbeddings,
+		ct2.HeadDim, ct2.QueriesScale, ct2.MultiQuery, ct2.SlidingWindow)
+	layerRE = regexp.MustCompile(`^` + regexp.QuoteMeta(ct2.LayerNamePrefix) + `(\d+)/(.+)$`)
 )
 
-// layerTensors are the per-layer weight tensors (ctranslate2-format.md §2).
-var layerTensors = []string{
-	"self_attention/layer_norm/gamma",
-	"self_attention/linear_0/weight",
-	"self_attention/linear_1/weight",
-	"ffn/layer_norm/gamma",
-	"ffn/linear_0/weight",
-	"ffn/linear_0_noact/weight",
-	"ffn/linear_1/weight",
+func scalarNames(ss ...ct2.Scalar) map[string]bool {
+	m := make(map[string]bool, len(ss))
+	for _, s := range ss {
+		m[s.Name] = true
+	}
+	return m
 }
 
 func isWeight(rest string) bool {
-	for _, t := range layerTensors {
-		if rest == t || rest == t+"_scale" {
+	for _, t := range ct2.LayerWeights {
+		if rest == t || rest == t+ct2.ScaleSuffix {
 			return true
 		}
 	}
@@ -272,7 +288,7 @@ func checkNames(m *ct2.Mapped, path string) (int, error) {
 				return 0, fmt.Errorf("%s: variable %s: bad layer index", path, name)
 			}
 			rest := sm[2]
-			if !isWeight(rest) && !(len(rest) > 15 && rest[:15] == "self_attention/" && layerScalars[rest[15:]]) {
+			if !isWeight(rest) && !layerScalars[rest] {
 				return 0, fmt.Errorf("%s: %w: unexpected variable %s (not part of a Llama decoder layer)", path, ErrUnsupported, name)
 			}
 			seen[n] = true
@@ -282,22 +298,22 @@ func checkNames(m *ct2.Mapped, path string) (int, error) {
 			continue
 		}
 		switch name {
-		case "decoder/embeddings/weight", "decoder/embeddings/weight_scale",
-			"decoder/layer_norm/gamma",
-			"decoder/projection/weight", "decoder/projection/weight_scale":
+		case ct2.VarEmbeddings, ct2.VarEmbeddings + ct2.ScaleSuffix,
+			ct2.VarFinalNorm,
+			ct2.VarProjection, ct2.VarProjection + ct2.ScaleSuffix:
 			continue
 		}
-		if len(name) > 8 && name[:8] == "decoder/" && decoderScalars[name[8:]] {
+		if decoderScalars[name] {
 			continue
 		}
 		return 0, fmt.Errorf("%s: %w: unexpected variable %s (not part of a Llama decoder)", path, ErrUnsupported, name)
 	}
 	if maxLayer < 0 {
-		return 0, fmt.Errorf("%s: no decoder/layer_N variables", path)
+		return 0, fmt.Errorf("%s: no %sN variables", path, ct2.LayerNamePrefix)
 	}
 	for i := 0; i <= maxLayer; i++ {
 		if !seen[i] {
-			return 0, fmt.Errorf("%s: missing all variables of decoder/layer_%d (layers 0..%d expected)", path, i, maxLayer)
+			return 0, fmt.Errorf("%s: missing all variables of %s%d (layers 0..%d expected)", path, ct2.LayerNamePrefix, i, maxLayer)
 		}
 	}
 	return maxLayer + 1, nil
@@ -359,7 +375,7 @@ func readVocabulary(dir string, want int) ([]string, error) {
 	}
 	// model_spec.py:602-610 requires one token per embedding row.
 	if len(toks) != want {
-		return nil, fmt.Errorf("%s: %d tokens but decoder/embeddings/weight has %d rows", path, len(toks), want)
+		return nil, fmt.Errorf("%s: %d tokens but %s has %d rows", path, len(toks), ct2.VarEmbeddings, want)
 	}
 	return toks, nil
 }

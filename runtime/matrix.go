@@ -73,7 +73,7 @@ func loadMatrix(m *ct2.Mapped, path, name string, rows, cols int) (*matrix, erro
 	case ct2.Float16, ct2.BFloat16:
 		w.u16 = viewU16(b)
 	case ct2.Int8, ct2.Int16:
-		sv, ok := m.Lookup(name + "_scale")
+		sv, ok := m.Lookup(name + ct2.ScaleSuffix)
 		if !ok {
 			return nil, fmt.Errorf("%s: missing variable %s_scale (required for %s weights)", path, name, v.DType)
 		}

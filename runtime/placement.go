@@ -79,7 +79,7 @@ type placement struct {
 // "anon: 7.48 GiB copied in 3.1 s, 7.46 GiB in huge pages (auto: probe read mmap 11.2 GB/s, anon 13.0 GB/s)".
 func (m *Model) Placement() string {
 	p := &m.place
-	s := p.chosen.String()
+	s := m.PlacementChosen().String()
 	if p.chosen == WeightsAnon {
 		s += fmt.Sprintf(": %.2f GiB copied in %.1f s", float64(p.bytes)/(1<<30), p.loadSeconds)
 		if h := anonHugeBytes(); h >= 0 {
@@ -93,7 +93,20 @@ func (m *Model) Placement() string {
 }
 
 // PlacementChosen is WeightsMmap or WeightsAnon.
-func (m *Model) PlacementChosen() Weights { return m.place.chosen }
+// (A model not loaded by Load, e.g. from a checkpoint, decodes from its mapping.)
+func (m *Model) PlacementChosen() Weights {
+	if m.place.chosen == WeightsAnon {
+		return WeightsAnon
+	}
+	return WeightsMmap
+}
+
+// releasable is the part of a weightStore the anonymous copy needs
+// (*ct2.Mapped): which views it holds, and giving their pages back.
+type releasable interface {
+	Contains(b []byte) bool
+	Release(b []byte) error
+}
 
 // tensorView is one weight payload that is a view into the mapping, and how to
 // point its matrix at a copy.
@@ -115,9 +128,13 @@ func bytesOf[T any](s []T) []byte {
 // mapping would be a disk read). Matrices converted at load (float -> int8)
 // are already on the heap and are left alone.
 func (m *Model) mappedViews() []tensorView {
+	st, ok := m.weights.(releasable)
+	if !ok {
+		return nil // a checkpoint's shards: not handled here
+	}
 	var out []tensorView
 	add := func(b []byte, set func([]byte)) {
-		if m.mapped.Contains(b) {
+		if st.Contains(b) {
 			out = append(out, tensorView{b, set})
 		}
 	}
@@ -146,6 +163,7 @@ const (
 func (m *Model) placeWeights(want Weights) error {
 	t0 := time.Now()
 	views := m.mappedViews()
+	st, _ := m.weights.(releasable) // non-nil when views is not empty
 	p := &m.place
 	for _, v := range views {
 		p.bytes += int64(len(v.src))
@@ -191,7 +209,7 @@ func (m *Model) placeWeights(want Weights) error {
 			for _, i := range idx[lo:hi] {
 				copy(dst(i), views[i].src)
 				if release {
-					_ = m.mapped.Release(views[i].src) // advisory: failure only keeps page cache
+					_ = st.Release(views[i].src) // advisory: failure only keeps page cache
 				}
 			}
 		})
@@ -235,7 +253,7 @@ func (m *Model) placeWeights(want Weights) error {
 		inProbe := make(map[int]bool, len(probe))
 		for _, i := range probe {
 			inProbe[i] = true
-			_ = m.mapped.Release(views[i].src)
+			_ = st.Release(views[i].src)
 		}
 		var rest []int
 		for _, i := range all {

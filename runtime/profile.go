@@ -89,7 +89,11 @@ func (m *Model) profileRows(p *stepProfile, pool *poolProfile) []OpTime {
 	bytes := map[op]int64{opLMHead: m.proj.bytes(), opEmbed: int64(m.cfg.Hidden * m.embed.dtype.Size())}
 	for i := range m.layers {
 		l := &m.layers[i]
-		bytes[opQKV] += l.qkv.bytes()
+		if l.qkv != nil {
+			bytes[opQKV] += l.qkv.bytes()
+		} else {
+			bytes[opQKV] += l.q.bytes() + l.k.bytes() + l.v.bytes()
+		}
 		bytes[opOut] += l.out.bytes()
 		bytes[opGate] += l.gate.bytes()
 		bytes[opUp] += l.up.bytes()

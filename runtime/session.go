@@ -22,11 +22,13 @@ type Session struct {
 
 	// scratch, grown on demand by the token count of a call
 	x, xn, qkv, ctx, tmp, gate, up []float32
+	part                           []float32 // checkpoint q/k/v output before placement
 	xq                             []int8
 	xs                             []float32
 	acc                            []int32
-	wbuf                           [][]float32 // per worker: dequantized weight rows (float32 path)
-	scores                         [][]float32 // per worker: attention scores [group][maxLen]
+	wbuf                           [][]float32       // per worker: dequantized weight rows (float32 path)
+	packed                         kernels.PackedF32 // a linear call's tokens, packed for the float32 GEMM
+	scores                         [][]float32       // per worker: attention scores [group][maxLen]
 	embQ                           []int8
 
 	prof *stepProfile // non-nil while bench --profile records (profile.go)
@@ -156,7 +158,11 @@ func (s *Session) forward(ctx context.Context, ids []int, all bool) ([][]float32
 		}
 		s.tock(opNorm, t0)
 		t0 = s.tick()
-		s.linear(l.qkv, s.xn, T, s.qkv, false)
+		if l.qkv != nil {
+			s.linear(l.qkv, s.xn, T, s.qkv, false)
+		} else {
+			s.linearQKV(l, T, nQKV)
+		}
 		s.tock(opQKV, t0)
 		t0 = s.tick()
 		s.attention(li, T)
@@ -226,6 +232,22 @@ func (s *Session) forward(ctx context.Context, ids []int, all bool) ([][]float32
 	return out, nil
 }
 
+// linearQKV computes a checkpoint layer's separate q, k and v projections
+// into their column ranges [0, nQ), [nQ, nQ+kv), [nQ+kv, nQKV) of the qkv
+// rows: each linear writes its own [T, rows] block, copied into place (T*nQKV
+// floats, negligible next to the products).
+func (s *Session) linearQKV(l *layer, T, nQKV int) {
+	col := 0
+	for _, w := range []*matrix{l.q, l.k, l.v} {
+		s.part = grow(s.part, T*w.rows)
+		s.linear(w, s.xn, T, s.part, false)
+		for t := 0; t < T; t++ {
+			copy(s.qkv[t*nQKV+col:t*nQKV+col+w.rows], s.part[t*w.rows:(t+1)*w.rows])
+		}
+		col += w.rows
+	}
+}
+
 func addInto(dst, src []float32) {
 	src = src[:len(dst)]
 	for i := range dst {
@@ -256,8 +278,8 @@ func silu(v []float32) {
 	}
 }
 
-// rowBlock is the number of weight rows the float32 path widens at once for
-// non-float32 storage: about 256 KB of float32 per worker, so a prefill GEMM
+// rowBlock is the number of weight rows the float32 path dequantizes at once
+// for int8/int16 storage: about 256 KB of float32 per worker, so a prefill GEMM
 // reuses the token block across many rows while the block stays in L2.
 func rowBlock(cols int) int { return max(4, (256<<10)/(4*max(cols, 1))) }
 
@@ -303,10 +325,23 @@ func (s *Session) linear(w *matrix, x []float32, n int, out []float32, act bool)
 		})
 		return
 	}
+	// Float32 compute. Prefill packs the tokens once (kernels.PackedF32) and every
+	// worker's row range runs the register-tiled GEMM on them; float32 and f16/bf16
+	// weights are used where they are stored (half weights are widened exactly
+	// inside the kernels), int8/int16 weights are dequantized block by block.
+	if n > 1 {
+		s.packed.Pack(x, n, cols)
+	}
+	kind := halfKind(w.dtype)
 	m.pool.runAligned(rows, 16, func(wk, lo, hi int) {
-		if w.dtype == ct2.Float32 {
-			mulF32(out, rows, w.f32[lo*cols:hi*cols], lo, hi-lo, cols, x, n)
-		} else {
+		switch {
+		case w.dtype == ct2.Float32:
+			mulF32(out, rows, w.f32[lo*cols:hi*cols], lo, hi-lo, cols, x, n, &s.packed)
+		case kind != 0 && n == 1:
+			kernels.GemvHalf(out[lo:hi], w.u16[lo*cols:hi*cols], kind, hi-lo, cols, x)
+		case kind != 0:
+			kernels.GemmHalfPacked(out[lo:], rows, w.u16[lo*cols:hi*cols], kind, hi-lo, &s.packed)
+		default:
 			b := rowBlock(cols)
 			buf := grow(s.wbuf[wk], b*cols)
 			s.wbuf[wk] = buf
@@ -315,7 +350,7 @@ func (s *Session) linear(w *matrix, x []float32, n int, out []float32, act bool)
 				for r := 0; r < nb; r++ {
 					w.rowF32(buf[r*cols:(r+1)*cols], r0+r)
 				}
-				mulF32(out, rows, buf[:nb*cols], r0, nb, cols, x, n)
+				mulF32(out, rows, buf[:nb*cols], r0, nb, cols, x, n, &s.packed)
 			}
 		}
 		if act {
@@ -364,13 +399,25 @@ func (s *Session) gateUpInt8(gate, up *matrix, x, outGate, outUp []float32) {
 	})
 }
 
-// mulF32 writes rows [r0, r0+nr) of out ([n, ld]) from the weight block wb.
-func mulF32(out []float32, ld int, wb []float32, r0, nr, cols int, x []float32, n int) {
+// halfKind is the kernels' name for a 16-bit float storage dtype, 0 for others.
+func halfKind(d ct2.DType) kernels.Half {
+	switch d {
+	case ct2.BFloat16:
+		return kernels.BF16
+	case ct2.Float16:
+		return kernels.F16
+	}
+	return 0
+}
+
+// mulF32 writes rows [r0, r0+nr) of out ([n, ld]) from the float32 weight
+// block wb; for n > 1, p holds the n tokens of x packed.
+func mulF32(out []float32, ld int, wb []float32, r0, nr, cols int, x []float32, n int, p *kernels.PackedF32) {
 	if n == 1 {
 		kernels.GemvF32(out[r0:r0+nr], wb, nr, cols, x)
 		return
 	}
-	kernels.GemmF32Stride(out[r0:], ld, wb, nr, cols, x, n)
+	kernels.GemmF32Packed(out[r0:], ld, wb, nr, p)
 }
 
 // attention applies rotary to the new queries/keys, appends keys/values to

@@ -57,20 +57,9 @@ func WriteSynthetic(dir string, s SyntheticShape, seed uint64) error {
 		return rng * 2685821657736338717
 	}
 	le := binary.LittleEndian
-	scalar := func(name string, dt ct2.DType, v float64) {
-		vars = append(vars, gen{name, nil, dt, func(w *bufio.Writer) error {
-			b := make([]byte, dt.Size())
-			switch dt {
-			case ct2.Int8:
-				b[0] = byte(int8(v))
-			case ct2.Int16:
-				le.PutUint16(b, uint16(int16(v)))
-			case ct2.Int32:
-				le.PutUint32(b, uint32(int32(v)))
-			case ct2.Float32:
-				le.PutUint32(b, math.Float32bits(float32(v)))
-			}
-			_, err := w.Write(b)
+	scalar := func(name string, sc ct2.Scalar, v float64) {
+		vars = append(vars, gen{name, nil, sc.DType, func(w *bufio.Writer) error {
+			_, err := w.Write(sc.Encode(v))
 			return err
 		}})
 	}
@@ -96,7 +85,7 @@ func WriteSynthetic(dir string, s SyntheticShape, seed uint64) error {
 				return nil
 			}})
 			scale := float32(127 / amp)
-			vars = append(vars, gen{name + "_scale", []int{rows}, ct2.Float32, func(w *bufio.Writer) error {
+			vars = append(vars, gen{name + ct2.ScaleSuffix, []int{rows}, ct2.Float32, func(w *bufio.Writer) error {
 				var b [4]byte
 				le.PutUint32(b[:], math.Float32bits(scale))
 				for r := 0; r < rows; r++ {
@@ -141,40 +130,34 @@ func WriteSynthetic(dir string, s SyntheticShape, seed uint64) error {
 			return nil
 		}})
 	}
-	scalar("decoder/activation", ct2.Int8, 2)
-	scalar("decoder/alibi", ct2.Int8, 0)
-	scalar("decoder/alibi_use_positive_positions", ct2.Int8, 0)
-	scalar("decoder/alignment_heads", ct2.Int16, 1)
-	scalar("decoder/alignment_layer", ct2.Int16, -1)
-	scalar("decoder/num_heads", ct2.Int16, float64(s.Heads))
-	scalar("decoder/pre_norm", ct2.Int8, 1)
-	scalar("decoder/scale_alibi", ct2.Int8, 0)
-	scalar("decoder/scale_embeddings", ct2.Int8, 0)
-	scalar("decoder/start_from_zero_embedding", ct2.Int8, 0)
-	weight("decoder/embeddings/weight", s.Vocab, s.Hidden)
-	weight("decoder/projection/weight", s.Vocab, s.Hidden)
-	gamma("decoder/layer_norm/gamma")
+	for _, c := range ct2.LlamaDecoderConstants {
+		scalar(c.Name, c.Scalar, c.Value)
+	}
+	scalar(ct2.NumHeads.Name, ct2.NumHeads, float64(s.Heads))
+	weight(ct2.VarEmbeddings, s.Vocab, s.Hidden)
+	weight(ct2.VarProjection, s.Vocab, s.Hidden)
+	gamma(ct2.VarFinalNorm)
 	for i := 0; i < s.Layers; i++ {
-		p := fmt.Sprintf("decoder/layer_%d/", i)
-		gamma(p + "self_attention/layer_norm/gamma")
-		gamma(p + "ffn/layer_norm/gamma")
-		weight(p+"self_attention/linear_0/weight", (s.Heads+2*s.KVHeads)*hd, s.Hidden)
-		weight(p+"self_attention/linear_1/weight", s.Hidden, s.Hidden)
-		weight(p+"ffn/linear_0/weight", s.Inter, s.Hidden)
-		weight(p+"ffn/linear_0_noact/weight", s.Inter, s.Hidden)
-		weight(p+"ffn/linear_1/weight", s.Hidden, s.Inter)
-		a := p + "self_attention/"
+		p := ct2.LayerPrefix(i)
+		gamma(p + ct2.AttnNorm)
+		gamma(p + ct2.FFNNorm)
+		weight(p+ct2.AttnQKV+ct2.Weight, (s.Heads+2*s.KVHeads)*hd, s.Hidden)
+		weight(p+ct2.AttnOut+ct2.Weight, s.Hidden, s.Hidden)
+		weight(p+ct2.FFNGate+ct2.Weight, s.Inter, s.Hidden)
+		weight(p+ct2.FFNUp+ct2.Weight, s.Inter, s.Hidden)
+		weight(p+ct2.FFNDown+ct2.Weight, s.Hidden, s.Inter)
+		layer := func(sc ct2.Scalar, v float64) { scalar(p+sc.Name, sc, v) }
 		if s.KVHeads != s.Heads {
-			scalar(a+"num_heads_kv", ct2.Int32, float64(s.KVHeads))
+			layer(ct2.NumHeadsKV, float64(s.KVHeads))
 		}
-		scalar(a+"rotary_base", ct2.Float32, 500000)
-		scalar(a+"rotary_dim", ct2.Int32, 0)
-		scalar(a+"rotary_interleave", ct2.Int8, 0)
-		scalar(a+"rotary_scaling_type", ct2.Int8, 2)
-		scalar(a+"rotary_low_freq_factor", ct2.Float32, 1)
-		scalar(a+"rotary_high_freq_factor", ct2.Float32, 4)
-		scalar(a+"rotary_scaling_factor", ct2.Float32, 8)
-		scalar(a+"original_max_position_embeddings", ct2.Int32, 8192)
+		layer(ct2.RotaryBase, 500000)
+		layer(ct2.RotaryDim, ct2.LlamaRotaryDim)
+		layer(ct2.RotaryInterleave, ct2.LlamaRotaryInterleave)
+		layer(ct2.RotaryScalingType, ct2.RotaryScalingLlama3)
+		layer(ct2.RotaryLowFreqFactor, ct2.Llama3LowFreqFactor)
+		layer(ct2.RotaryHighFreqFactor, ct2.Llama3HighFreqFactor)
+		layer(ct2.RotaryScalingFactor, ct2.Llama3Factor)
+		layer(ct2.OriginalMaxPositionEmbeddings, ct2.Llama3OriginalMaxPositionEmbeddings)
 	}
 	sort.Slice(vars, func(i, j int) bool { return vars[i].name < vars[j].name })
 
@@ -184,7 +167,7 @@ func WriteSynthetic(dir string, s SyntheticShape, seed uint64) error {
 		return err
 	}
 	defer f.Close()
-	w, err := ct2.NewWriter(f, "TransformerDecoderSpec", 8, len(vars))
+	w, err := ct2.NewWriter(f, ct2.DecoderSpecName, ct2.DecoderSpecRevision, len(vars))
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,7 @@ func goldenReport() *Report {
 		{"close", []int{0, 1, 5}, flat(ref[:3]), close},
 		{"far", []int{2}, flat(ref[3:]), far},
 	} {
-		ps := comparePrompt(p.name, p.ids, p.ref, p.model, 6)
+		ps := comparePrompt(p.name, p.ids, p.ref, p.model, 6, 0, len(p.ids))
 		rep.Prompts = append(rep.Prompts, PromptReport{Name: p.name, Tokens: len(p.ids), Stats: aggregate(ps)})
 		all = append(all, ps...)
 	}

@@ -178,7 +178,7 @@ func TestPerplexity(t *testing.T) {
 		}
 		model = append(model, row...)
 	}
-	s := aggregate(comparePrompt("p", ids, ref, rows(model, V), V))
+	s := aggregate(comparePrompt("p", ids, ref, rows(model, V), V, 0, len(ids)))
 	if s.Predicted != 3 || s.Positions != 4 {
 		t.Fatalf("predicted %d positions %d, want 3 and 4", s.Predicted, s.Positions)
 	}
@@ -189,7 +189,7 @@ func TestPerplexity(t *testing.T) {
 		t.Errorf("NLL ref %g, want ln 4", s.NLLRef)
 	}
 	// One token: nothing is predicted.
-	one := aggregate(comparePrompt("q", ids[:1], ref[:V], rows(model[:V], V), V))
+	one := aggregate(comparePrompt("q", ids[:1], ref[:V], rows(model[:V], V), V, 0, 1))
 	if one.Predicted != 0 || one.PPLRef != nil {
 		t.Errorf("one-token prompt: predicted %d ppl %v", one.Predicted, one.PPLRef)
 	}
@@ -223,7 +223,7 @@ func TestNonFiniteFails(t *testing.T) {
 	ids := []int{0, 1, 1}
 	ref := append(append(logs(0.5, 0.5), logs(0.5, 0.5)...), logs(0.5, 0.5)...)
 	model := append(append(logs(0.5, 0.5), nan, 0), inf, inf)
-	ps := comparePrompt("p", ids, ref, rows(model, 2), 2)
+	ps := comparePrompt("p", ids, ref, rows(model, 2), 2, 0, len(ids))
 	rep := &Report{Thresholds: Thresholds{MaxKLMean: -1, MinTop1: -1, MaxAbs: -1}}
 	st := aggregate(ps)
 	rep.Prompts = []PromptReport{{Name: "p", Tokens: 3, Stats: st}}

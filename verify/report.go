@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/ct2go/ct2go/format/ct2"
 	"github.com/ct2go/ct2go/runtime"
 )
 
@@ -45,6 +46,21 @@ func DefaultThresholds(c runtime.Compute) Thresholds {
 	return Thresholds{MaxKLMean: 1e-6, MinTop1: 1, MaxAbs: 1e-4}
 }
 
+// ThresholdsFor picks the default thresholds for a loaded model by its
+// weights as well as its compute path: int8 weights run with --compute
+// float32 (dequantized) carry the same weight rounding as with int8 compute,
+// so the float32 thresholds (made for float32/float16/bfloat16 weights) would
+// fail them for what the conversion did on purpose. note explains the choice
+// when it differs from DefaultThresholds(cfg.Compute).
+func ThresholdsFor(cfg runtime.Config) (th Thresholds, note string) {
+	if cfg.Compute != runtime.ComputeInt8 && cfg.WeightDType == ct2.Int8 {
+		return DefaultThresholds(runtime.ComputeInt8), fmt.Sprintf("weights are int8: judging with the int8 thresholds "+
+			"(the float32 ones are for float32/float16/bfloat16 weights); --compute %s runs them dequantized, "+
+			"--compute int8 runs CTranslate2's int8 path", cfg.Compute)
+	}
+	return DefaultThresholds(cfg.Compute), ""
+}
+
 // MarshalJSON writes disabled checks as null.
 func (t Thresholds) MarshalJSON() ([]byte, error) {
 	opt := func(v float64) *float64 {
@@ -64,9 +80,17 @@ func (t Thresholds) MarshalJSON() ([]byte, error) {
 type PromptReport struct {
 	Name   string `json:"name"`
 	Tokens int    `json:"tokens"`
+	// From is the first compared position (corpus windows compare their
+	// second half only; 0 otherwise).
+	From int `json:"first_compared_position,omitempty"`
 	Stats
-	Pass     bool     `json:"pass"`
-	Failures []string `json:"failures,omitempty"`
+	// KLs is the KL of every compared position (NaN where the model's logits
+	// are not finite); DeltaP is p_model(next) - p_ref(next) for the compared
+	// positions that have a next token. For the HTML report.
+	KLs      []float64 `json:"-"`
+	DeltaP   []float64 `json:"-"`
+	Pass     bool      `json:"pass"`
+	Failures []string  `json:"failures,omitempty"`
 }
 
 // Report is the outcome of a verification run.
@@ -80,8 +104,11 @@ type Report struct {
 	Prompts         []PromptReport `json:"prompts"`
 	Overall         Stats          `json:"overall"`
 	OverallFailures []string       `json:"overall_failures,omitempty"`
-	Warnings        []string       `json:"warnings,omitempty"`
-	Pass            bool           `json:"pass"`
+	// Corpus is set in corpus mode (--text): the windows and
+	// llama-perplexity's statistics.
+	Corpus   *Corpus  `json:"corpus,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+	Pass     bool     `json:"pass"`
 }
 
 // judge fills the failure lists and Pass.
@@ -101,13 +128,13 @@ func (r *Report) judge() {
 			if !perPrompt {
 				where = s.WorstPrompt + " " + where
 			}
-			f = append(f, fmt.Sprintf("KL mean %.3g > %.3g (worst: %s, KL %.3g)", s.KLMean, th.MaxKLMean, where, s.KLMax))
+			f = append(f, fmt.Sprintf("KL mean %.3g > %.3g, %s (worst: %s, KL %.3g)", s.KLMean, th.MaxKLMean, times(s.KLMean, th.MaxKLMean), where, s.KLMax))
 		}
 		if th.MaxAbs >= 0 && s.MaxAbs > th.MaxAbs {
-			f = append(f, fmt.Sprintf("max |Δlogit| %.3g > %.3g", s.MaxAbs, th.MaxAbs))
+			f = append(f, fmt.Sprintf("max |Δlogit| %.3g > %.3g, %s", s.MaxAbs, th.MaxAbs, times(s.MaxAbs, th.MaxAbs)))
 		}
 		if !perPrompt && th.MinTop1 >= 0 && s.Top1Rate < th.MinTop1 {
-			f = append(f, fmt.Sprintf("top-1 agreement %d/%d = %.1f%% < %.1f%%", s.Top1, s.Positions, 100*s.Top1Rate, 100*th.MinTop1))
+			f = append(f, fmt.Sprintf("top-1 agreement %d/%d = %.1f%% < %.1f%%, %.1f points short", s.Top1, s.Positions, 100*s.Top1Rate, 100*th.MinTop1, 100*(th.MinTop1-s.Top1Rate)))
 		}
 		return f
 	}
@@ -120,6 +147,28 @@ func (r *Report) judge() {
 	}
 	r.OverallFailures = check(&r.Overall, false)
 	r.Pass = r.Pass && len(r.OverallFailures) == 0
+}
+
+// times says how far over a limit v is.
+func times(v, limit float64) string {
+	if limit <= 0 {
+		return fmt.Sprintf("%.3g over", v-limit)
+	}
+	return fmt.Sprintf("%.3g× the limit", v/limit)
+}
+
+// FirstFailure is the first failed check, prefixed by where ("prompt3: ..."
+// or "overall: ..."), or "" when the report passed.
+func (r *Report) FirstFailure() string {
+	for _, p := range r.Prompts {
+		if len(p.Failures) > 0 {
+			return p.Name + ": " + p.Failures[0]
+		}
+	}
+	if len(r.OverallFailures) > 0 {
+		return "overall: " + r.OverallFailures[0]
+	}
+	return ""
 }
 
 // FailedPrompts names the prompts that failed a per-prompt check.
@@ -165,8 +214,12 @@ func (r *Report) WriteText(w io.Writer) error {
 			name, tokens, e3(s.MaxAbs), e3(s.MeanAbs), e3(s.KLMean), e3(s.KLP99), e3(s.KLMax), top1, s.Top5Overlap,
 			pplString(s.PPLRef, "%.3e"), pplString(s.PPLModel, "%.3e"), pplString(s.PPLRatio, "%.4f"), status)
 	}
+	first := "PROMPT"
+	if r.Corpus != nil {
+		first = "WINDOW"
+	}
 	fmt.Fprintf(&b, "%-12s %5s  %-9s %-9s %-9s %-9s %-9s %9s %6s  %9s %9s %7s  %s\n",
-		"PROMPT", "TOK", "MAX|Δ|", "MEAN|Δ|", "KL MEAN", "KL P99", "KL MAX", "TOP-1", "TOP-5", "PPL REF", "PPL MODEL", "RATIO", "")
+		first, "TOK", "MAX|Δ|", "MEAN|Δ|", "KL MEAN", "KL P99", "KL MAX", "TOP-1", "TOP-5", "PPL REF", "PPL MODEL", "RATIO", "")
 	total := 0
 	for i := range r.Prompts {
 		p := &r.Prompts[i]
@@ -183,23 +236,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	row("all", total, &r.Overall, status)
 	b.WriteString("\n")
-	th := r.Thresholds
-	var parts []string
-	lim := func(name string, v float64, format string) {
-		if v < 0 {
-			parts = append(parts, name+" not checked")
-		} else {
-			parts = append(parts, name+" ≤ "+fmt.Sprintf(format, v))
-		}
+	if r.Corpus != nil {
+		r.Corpus.writeText(&b)
+		b.WriteString("\n")
 	}
-	lim("KL mean", th.MaxKLMean, "%.3g (per prompt and overall)")
-	if th.MinTop1 >= 0 {
-		parts = append(parts, fmt.Sprintf("top-1 ≥ %.1f%% (overall)", 100*th.MinTop1))
-	} else {
-		parts = append(parts, "top-1 not checked")
-	}
-	lim("max |Δ|", th.MaxAbs, "%.3g")
-	fmt.Fprintf(&b, "thresholds: %s; NaN/Inf always fail\n", strings.Join(parts, ", "))
+	fmt.Fprintf(&b, "thresholds: %s\n", r.thresholdText())
 	for _, p := range r.Prompts {
 		for _, f := range p.Failures {
 			fmt.Fprintf(&b, "FAIL %s: %s\n", p.Name, f)
@@ -209,9 +250,17 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "FAIL overall: %s\n", f)
 	}
 	if r.Pass {
-		fmt.Fprintf(&b, "PASS: %d prompts, %d positions within thresholds\n", len(r.Prompts), r.Overall.Positions)
+		what := "prompts"
+		if r.Corpus != nil {
+			what = "windows"
+		}
+		fmt.Fprintf(&b, "PASS: %d %s, %d positions within thresholds\n", len(r.Prompts), what, r.Overall.Positions)
 	} else if bad := r.FailedPrompts(); len(bad) > 0 {
-		fmt.Fprintf(&b, "FAILED: prompts %s\n", strings.Join(bad, ", "))
+		what := "prompts"
+		if r.Corpus != nil {
+			what = "windows"
+		}
+		fmt.Fprintf(&b, "FAILED: %s %s\n", what, strings.Join(bad, ", "))
 	} else {
 		b.WriteString("FAILED\n")
 	}

@@ -6,15 +6,15 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ct2go/ct2go/format/ct2"
 	"github.com/ct2go/ct2go/runtime"
 )
 
-// The llama3 RoPE values assumed when a model lacks them: Llama 3.1 8B/70B and
-// Llama 3.2 11B/90B Vision use factor 8 and original context 8192 (their
-// config.json rope_scaling); Llama 3.2 1B/3B use factor 32.
+// The llama3 RoPE values assumed when a model lacks them (format/ct2's
+// Llama table: Llama 3.1/3.2 Vision's rope_scaling).
 const (
-	AssumedLlama3Factor      = 8
-	AssumedLlama3OriginalMax = 8192
+	AssumedLlama3Factor      = ct2.Llama3Factor
+	AssumedLlama3OriginalMax = ct2.Llama3OriginalMaxPositionEmbeddings
 )
 
 // RopeAngleError is the largest rotation-angle error (radians) at position pos

@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"fmt"
+	"math"
 	goruntime "runtime"
 	"sync"
 
@@ -13,6 +14,10 @@ import (
 type Input struct {
 	Name string
 	IDs  []int
+	// From and To bound the compared positions [From, To); To == 0 means
+	// len(IDs). Corpus windows compare only their second half (CorpusInputs);
+	// every position is still run, as context.
+	From, To int
 	// Reference returns the reference logits [len(IDs) * V].
 	Reference func() ([]float32, error)
 }
@@ -69,59 +74,102 @@ func logitRows(m *runtime.Model, ids []int) ([][]float32, error) {
 // the caller names Model and Reference. Errors (bad ids, a reference of the
 // wrong size) abort; threshold failures do not.
 func Compare(ctx context.Context, m *runtime.Model, inputs []Input, th Thresholds) (*Report, error) {
+	rep, _, err := compare(ctx, m, inputs, th)
+	return rep, err
+}
+
+// CompareCorpus is Compare for corpus windows (CorpusInputs): it also fills
+// Report.Corpus with llama-perplexity's statistics over the compared
+// positions.
+func CompareCorpus(ctx context.Context, m *runtime.Model, inputs []Input, th Thresholds, c Corpus) (*Report, error) {
+	rep, all, err := compare(ctx, m, inputs, th)
+	if err != nil {
+		return nil, err
+	}
+	ts := make([]scoredToken, 0, len(all))
+	for _, p := range all {
+		if !p.HasNext || p.NonFinite > 0 {
+			// NaN/Inf positions already fail the verdict; they have no probabilities.
+			continue
+		}
+		ts = append(ts, scoredToken{NLL: p.ModelNLL, NLLBase: p.RefNLL, KLD: p.KL, SameTop: p.Top1Agree})
+	}
+	c.Stats = computePerplexityStats(ts)
+	rep.Corpus = &c
+	return rep, nil
+}
+
+func compare(ctx context.Context, m *runtime.Model, inputs []Input, th Thresholds) (*Report, []located, error) {
 	V := m.VocabSize()
 	cfg := m.Config()
 	rep := &Report{Compute: cfg.Compute.String(), WeightDType: cfg.WeightDType.String(), Thresholds: th}
 	var all []located
 	for _, in := range inputs {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for i, id := range in.IDs {
 			if id < 0 || id >= V {
-				return nil, fmt.Errorf("prompt %s: input id %d at position %d is outside the model's vocabulary of %d tokens", in.Name, id, i, V)
+				return nil, nil, fmt.Errorf("prompt %s: input id %d at position %d is outside the model's vocabulary of %d tokens", in.Name, id, i, V)
 			}
 		}
 		ref, err := in.Reference()
 		if err != nil {
-			return nil, fmt.Errorf("prompt %s: reference: %w", in.Name, err)
+			return nil, nil, fmt.Errorf("prompt %s: reference: %w", in.Name, err)
 		}
 		T := len(in.IDs)
 		if len(ref) != T*V {
-			return nil, fmt.Errorf("prompt %s: reference has %d logits, want %d tokens × %d", in.Name, len(ref), T, V)
+			return nil, nil, fmt.Errorf("prompt %s: reference has %d logits, want %d tokens × %d", in.Name, len(ref), T, V)
 		}
 		got, err := logitRows(m, in.IDs)
 		if err != nil {
-			return nil, fmt.Errorf("prompt %s: %w", in.Name, err)
+			return nil, nil, fmt.Errorf("prompt %s: %w", in.Name, err)
 		}
-		ps := comparePrompt(in.Name, in.IDs, ref, got, V)
-		rep.Prompts = append(rep.Prompts, PromptReport{Name: in.Name, Tokens: T, Stats: aggregate(ps)})
+		from, to := in.From, in.To
+		if to == 0 {
+			to = T
+		}
+		if from < 0 || to > T || from >= to {
+			return nil, nil, fmt.Errorf("prompt %s: compared positions [%d, %d) outside its %d tokens", in.Name, from, to, T)
+		}
+		ps := comparePrompt(in.Name, in.IDs, ref, got, V, from, to)
+		pr := PromptReport{Name: in.Name, Tokens: T, From: from, Stats: aggregate(ps)}
+		pr.KLs = make([]float64, len(ps))
+		for i, p := range ps {
+			pr.KLs[i] = p.KL
+			if p.NonFinite > 0 {
+				pr.KLs[i] = math.NaN()
+			} else if p.HasNext {
+				pr.DeltaP = append(pr.DeltaP, math.Exp(-p.ModelNLL)-math.Exp(-p.RefNLL))
+			}
+		}
+		rep.Prompts = append(rep.Prompts, pr)
 		all = append(all, ps...)
 	}
 	rep.Overall = aggregate(all)
 	rep.judge()
-	return rep, nil
+	return rep, all, nil
 }
 
-// comparePrompt compares all positions (ref flat [T*V], got [T][V]), spread
+// comparePrompt compares positions [from, to) (ref flat [T*V], got [T][V]), spread
 // over the CPUs.
-func comparePrompt(name string, ids []int, ref []float32, got [][]float32, V int) []located {
+func comparePrompt(name string, ids []int, ref []float32, got [][]float32, V, from, to int) []located {
 	T := len(ids)
-	out := make([]located, T)
-	workers := min(T, goruntime.GOMAXPROCS(0))
+	out := make([]located, to-from)
+	workers := min(to-from, goruntime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
 			buf := make([]float64, V)
-			for t := w; t < T; t += workers {
+			for t := from + w; t < to; t += workers {
 				next := -1
 				if t+1 < T {
 					next = ids[t+1]
 				}
 				p := comparePosition(ref[t*V:(t+1)*V], got[t][:V], next, buf)
-				out[t] = located{Position: p, prompt: name, pos: t, vocab: V}
+				out[t-from] = located{Position: p, prompt: name, pos: t, vocab: V}
 			}
 		}(w)
 	}

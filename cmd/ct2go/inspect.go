@@ -1,22 +1,17 @@
 package main
 
 import (
-	"encoding/binary"
-	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/ct2go/ct2go/convert"
+	"github.com/ct2go/ct2go/format/checkpoint"
 	"github.com/ct2go/ct2go/format/ct2"
-	"github.com/ct2go/ct2go/format/half"
-	"github.com/ct2go/ct2go/format/hf"
-	"github.com/ct2go/ct2go/internal/fsutil"
 )
 
 func inspectCommand() *cli.Command {
@@ -67,88 +62,43 @@ func inspectCommand() *cli.Command {
 	}
 }
 
-type inspectVar struct {
-	Name  string `json:"name"`
-	DType string `json:"dtype"`
-	Shape []int  `json:"shape"`
-	Bytes int64  `json:"nbytes"`
-	Value any    `json:"value,omitempty"`
-}
-
 func inspectCT2(bin string, asJSON bool) error {
-	m, err := ct2.Map(bin)
+	s, err := ct2.Describe(bin)
 	if err != nil {
 		return err
 	}
-	defer m.Close()
-	vars := make([]inspectVar, 0, len(m.Variables))
-	var total int64
-	for i := range m.Variables {
-		v := &m.Variables[i]
-		iv := inspectVar{Name: v.Name, DType: v.DType.String(), Shape: v.Shape, Bytes: v.NBytes}
-		if iv.Shape == nil {
-			iv.Shape = []int{}
-		}
-		if v.IsScalar() {
-			iv.Value = scalarValue(v.DType, m.Bytes(v))
-		}
-		total += v.NBytes
-		vars = append(vars, iv)
-	}
-	dir := filepath.Dir(bin)
-	var cfg map[string]any
-	// Capped regular-file reads: a FIFO or /dev/zero here must not hang inspect.
-	if raw, err := fsutil.ReadCapped(filepath.Join(dir, "config.json"), hf.MaxJSONSize); err == nil {
-		if err := json.Unmarshal(raw, &cfg); err != nil {
-			return fmt.Errorf("%s: not valid JSON: %w", filepath.Join(dir, "config.json"), err)
-		}
-	} else if !os.IsNotExist(err) {
-		return err
-	}
-	vocab := -1
-	if raw, err := fsutil.ReadCapped(filepath.Join(dir, "vocabulary.json"), hf.MaxTokenizerSize); err == nil {
-		var toks []string
-		if err := json.Unmarshal(raw, &toks); err != nil {
-			return fmt.Errorf("%s: not a JSON list of tokens: %w", filepath.Join(dir, "vocabulary.json"), err)
-		}
-		vocab = len(toks)
-	} else if !os.IsNotExist(err) {
-		return err
-	}
-	warnings := ropeWarnings(m.Header)
+	warnings := ropeWarnings(s.Llama3Unscaled)
 	if asJSON {
-		out := map[string]any{"path": bin, "binary_version": m.Version, "spec": m.Spec, "revision": m.Revision,
-			"variables": vars, "aliases": m.Aliases, "payload_bytes": total, "config": cfg, "warnings": warnings}
-		if vocab >= 0 {
-			out["vocabulary_size"] = vocab
+		out := map[string]any{"path": s.Path, "binary_version": s.BinaryVersion, "spec": s.Spec, "revision": s.Revision,
+			"variables": s.Variables, "aliases": s.Aliases, "payload_bytes": s.PayloadBytes, "config": s.Config, "warnings": warnings}
+		if s.VocabularySize >= 0 {
+			out["vocabulary_size"] = s.VocabularySize
 		}
 		return printJSON(os.Stdout, out)
 	}
 	fmt.Printf("%s: binary version %d, spec %s revision %d, %d variables, %d aliases, %s of payload\n",
-		bin, m.Version, m.Spec, m.Revision, len(vars), len(m.Aliases), human(total))
+		s.Path, s.BinaryVersion, s.Spec, s.Revision, len(s.Variables), len(s.Aliases), human(s.PayloadBytes))
 	fmt.Printf("%-64s %-9s %-16s %12s  %s\n", "VARIABLE", "DTYPE", "SHAPE", "BYTES", "VALUE")
-	for _, v := range vars {
+	for _, v := range s.Variables {
 		val := ""
 		if v.Value != nil {
 			val = fmt.Sprint(v.Value)
 		}
 		fmt.Printf("%-64s %-9s %-16s %12d  %s\n", v.Name, v.DType, fmt.Sprint(v.Shape), v.Bytes, val)
 	}
-	for _, a := range m.Aliases {
+	for _, a := range s.Aliases {
 		fmt.Printf("alias %s -> %s\n", a.Name, a.Target)
 	}
-	if cfg != nil {
-		keys := make([]string, 0, len(cfg))
-		for k := range cfg {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			fmt.Printf("config %s = %v\n", k, cfg[k])
-		}
+	keys := make([]string, 0, len(s.Config))
+	for k := range s.Config {
+		keys = append(keys, k)
 	}
-	if vocab >= 0 {
-		fmt.Printf("vocabulary: %d tokens\n", vocab)
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Printf("config %s = %v\n", k, s.Config[k])
+	}
+	if s.VocabularySize >= 0 {
+		fmt.Printf("vocabulary: %d tokens\n", s.VocabularySize)
 	}
 	for _, w := range warnings {
 		fmt.Fprintf(os.Stderr, "warning: %s\n", w)
@@ -156,76 +106,27 @@ func inspectCT2(bin string, asJSON bool) error {
 	return nil
 }
 
-// ropeWarnings flags llama3-scaled layers without the two scalars
-// CTranslate2's converter forgets: such a model runs with unscaled RoPE.
-func ropeWarnings(h *ct2.Header) []string {
-	var missing []string
-	for i := 0; ; i++ {
-		pre := fmt.Sprintf("decoder/layer_%d/self_attention/", i)
-		if _, ok := h.Lookup(pre + "rotary_dim"); !ok {
-			if _, ok := h.Lookup(pre + "linear_1/weight"); !ok {
-				break
-			}
-		}
-		v, ok := h.Lookup(pre + "rotary_scaling_type")
-		if !ok || v.DType != ct2.Int8 || v.NBytes != 1 {
-			continue
-		}
-		_, hasFactor := h.Lookup(pre + "rotary_scaling_factor")
-		_, hasOrig := h.Lookup(pre + "original_max_position_embeddings")
-		if !hasFactor || !hasOrig {
-			missing = append(missing, fmt.Sprint(i))
-		}
-	}
-	if len(missing) == 0 {
+// ropeWarnings words ct2.Llama3Unscaled's finding (the check behind
+// runtime.Config.Llama3ScalarsMissing and verify's RopeWarning): such a model
+// runs with unscaled RoPE.
+func ropeWarnings(layers []int) []string {
+	if len(layers) == 0 {
 		return nil
+	}
+	missing := make([]string, len(layers))
+	for i, l := range layers {
+		missing[i] = strconv.Itoa(l)
 	}
 	return []string{fmt.Sprintf("layers %s use llama3 RoPE scaling (if rotary_scaling_type is 2) but lack rotary_scaling_factor / original_max_position_embeddings: CTranslate2 then runs unscaled RoPE; repair with `ct2go fix-rope --model DIR`", strings.Join(missing, ","))}
 }
 
-func scalarValue(dt ct2.DType, b []byte) any {
-	switch dt {
-	case ct2.Int8:
-		return int8(b[0])
-	case ct2.Int16:
-		return int16(binary.LittleEndian.Uint16(b))
-	case ct2.Int32:
-		return int32(binary.LittleEndian.Uint32(b))
-	case ct2.Float32:
-		return float64(math.Float32frombits(binary.LittleEndian.Uint32(b)))
-	case ct2.Float16, ct2.BFloat16:
-		f := make([]float32, 1)
-		u := []uint16{binary.LittleEndian.Uint16(b)}
-		if dt == ct2.Float16 {
-			half.F16ToF32(f, u)
-		} else {
-			half.BF16ToF32(f, u)
-		}
-		return float64(f[0])
-	}
-	return nil
-}
-
 func inspectHF(dir string, asJSON bool) error {
-	src, err := convert.Open(dir)
+	src, err := checkpoint.Open(dir)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	ck := src.Checkpoint
-	type tensor struct {
-		Name  string `json:"name"`
-		DType string `json:"dtype"`
-		Shape []int  `json:"shape"`
-		Bytes int64  `json:"nbytes"`
-		File  string `json:"file"`
-	}
-	var ts []tensor
-	for _, n := range ck.Names() {
-		t := ck.Tensors[n]
-		ts = append(ts, tensor{n, t.DType, t.Shape, t.NBytes, filepath.Base(t.File.Path)})
-	}
-	tm := src.Text
+	ck, tm, ts := src.Checkpoint, src.Text, src.Tensors()
 	if asJSON {
 		return printJSON(os.Stdout, map[string]any{"path": dir, "family": tm.Family, "model_type": tm.Config.ModelType,
 			"params": tm.Params, "tensors": ts, "total_bytes": ck.TotalBytes(), "text_tensors": len(tm.Tensors),

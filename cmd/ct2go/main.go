@@ -92,6 +92,7 @@ func newApp() *cli.App {
 			benchCommand(),
 			tokenizeCommand(),
 			detokenizeCommand(),
+			referenceCommand(),
 		},
 		// Errors are printed once, by run, with a proper exit code.
 		ExitErrHandler: func(*cli.Context, error) {},

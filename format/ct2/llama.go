@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // The Llama decoder as CTranslate2 names it: TransformerDecoderModelSpec with
@@ -26,8 +27,28 @@ const (
 	VarProjection = "decoder/projection/weight"
 )
 
+// LayerNamePrefix starts every decoder layer variable; LayerPrefix(i) adds
+// the layer number and a slash.
+const LayerNamePrefix = "decoder/layer_"
+
 // LayerPrefix is the prefix of decoder layer i's variables, "decoder/layer_i/".
-func LayerPrefix(i int) string { return "decoder/layer_" + strconv.Itoa(i) + "/" }
+func LayerPrefix(i int) string { return LayerNamePrefix + strconv.Itoa(i) + "/" }
+
+// LayerOf splits a layer variable name into its layer number and the part
+// after LayerPrefix; ok is false for other names and non-canonical numbers
+// ("decoder/layer_01/...").
+func LayerOf(name string) (layer int, rest string, ok bool) {
+	after, found := strings.CutPrefix(name, LayerNamePrefix)
+	if !found {
+		return 0, "", false
+	}
+	num, rest, found := strings.Cut(after, "/")
+	n, err := strconv.Atoi(num)
+	if !found || err != nil || n < 0 || strconv.Itoa(n) != num {
+		return 0, "", false
+	}
+	return n, rest, true
+}
 
 // Layer parts, after LayerPrefix. Linear parts hold Weight and, with biases,
 // Bias; a quantized weight has a ScaleSuffix companion.
@@ -111,6 +132,33 @@ var (
 	OriginalMaxPositionEmbeddings = Scalar{"self_attention/original_max_position_embeddings", Int32, 0}
 )
 
+// Scalars LlamaLoader never writes but the C++ runtime would honour; a
+// reader of Llama models looks for them to refuse a model that sets them
+// (attention_spec.py, transformer_spec.py; read in attention_layer.cc:68-121
+// and transformer.cc). Defaults marked "derived" are computed by the reader:
+// head_dim = d_model/num_heads, queries_scale = 1/sqrt(head_dim).
+var (
+	DecoderSlidingWindow  = Scalar{"decoder/sliding_window", Int32, 0}
+	FinalLogitSoftcapping = Scalar{"decoder/final_logit_softcapping", Float32, 0}
+	HeadDim               = Scalar{"self_attention/head_dim", Int32, 0}        // derived
+	QueriesScale          = Scalar{"self_attention/queries_scale", Float32, 0} // derived
+	MultiQuery            = Scalar{"self_attention/multi_query", Int8, 0}      // one KV head when set
+	SlidingWindow         = Scalar{"self_attention/sliding_window", Int32, 0}  // 0: none
+	MaxPositionEmbeddings = Scalar{"self_attention/max_position_embeddings", Int32, 0}
+)
+
+// LayerWeights are the weight tensors of a Llama decoder layer (without
+// biases), after LayerPrefix; shared/docs/ctranslate2-format.md §2.
+var LayerWeights = []string{
+	AttnNorm,
+	AttnQKV + Weight,
+	AttnOut + Weight,
+	FFNNorm,
+	FFNGate + Weight,
+	FFNUp + Weight,
+	FFNDown + Weight,
+}
+
 // Llama's fixed rotary layout: full head dimension, GPT-NeoX half split (no
 // q/k permutation), LlamaLoader's values for RotaryDim and RotaryInterleave.
 const (
@@ -124,6 +172,17 @@ const (
 	RotaryScalingLinear = 0
 	RotaryScalingSu     = 1
 	RotaryScalingLlama3 = 2
+)
+
+// The llama3 rope_scaling of Llama 3.1 8B/70B and Llama 3.2 11B/90B Vision
+// (their config.json; mllama-checkpoint.md §1; Llama 3.2 1B/3B use factor
+// 32): what a reader assumes for a model that lacks the values and has no
+// checkpoint config at hand.
+const (
+	Llama3Factor                        = 8
+	Llama3LowFreqFactor                 = 1
+	Llama3HighFreqFactor                = 4
+	Llama3OriginalMaxPositionEmbeddings = 8192
 )
 
 // Llama3Omitted are the two llama3 RoPE scalars CTranslate2's runtime reads

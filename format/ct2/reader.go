@@ -260,8 +260,8 @@ func (h *Header) Lookup(name string) (*Variable, bool) {
 		switch name {
 		case a.Name:
 			target = a.Target
-		case a.Name + "_scale":
-			target = a.Target + "_scale"
+		case a.Name + ScaleSuffix:
+			target = a.Target + ScaleSuffix
 		}
 		if target != "" {
 			if i, ok := h.index[target]; ok {

@@ -29,7 +29,7 @@ func cvtInt8Int16AVX2Asm(dst *int16, src *int8, n int)
 func gemmInt8AVX2Tile2x4(out *[8]int32, w *int8, wstride int, x16 *int16, xstride int, cols int, nrows, ntok int)
 
 //go:noescape
-func gemmF32AVX2Tile2x32(out *[64]float32, w *float32, wstride int, xp *byte, kq, nrows int)
+func gemmF32AVX2Tile6x16(out *[96]float32, w *float32, wstride int, xp *byte, kq, nrows, acc int)
 
 //go:noescape
 func f16ToF32AVX2Asm(dst *float32, src *uint16, n int)
@@ -194,12 +194,13 @@ func gemmF32AVX2(dst []float32, ldDst int, w []float32, rows, cols int, x []floa
 }
 
 // gemmF32AVX2Tiled packs 32-token blocks (superblocks of packBudget bytes) like the AVX-512
-// path and runs the 2-row x 32-token FMA tile over them; results go through a small tile
-// buffer because AVX2 has no scatter.
+// path and runs the 6-row x 16-token FMA tile over them (avx2TileBlock), in column chunks
+// like the AVX-512 path (tileChunkCols).
 func gemmF32AVX2Tiled(dst []float32, ldDst int, w []float32, rows, cols int, x []float32, n int, pre []byte) {
 	blk := tileToks * cols * 4
+	kc := tileChunkCols(cols)
 	nbAll := (n + tileToks - 1) / tileToks
-	superBlocks := min(max(1, packBudget/blk), nbAll)
+	superBlocks := min(max(1, packBudget/(tileToks*kc*4)), nbAll)
 	sc := gemmPool.Get().(*gemmScratch)
 	var xp, xb []byte
 	if pre == nil {
@@ -209,7 +210,6 @@ func gemmF32AVX2Tiled(dst []float32, ldDst int, w []float32, rows, cols int, x [
 		xp = sc.xp[:superBlocks*blk]
 		xb = unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), 4*len(x))
 	}
-	var out [64]float32
 	for s0 := 0; s0 < n; s0 += superBlocks * tileToks {
 		ns := min(superBlocks*tileToks, n-s0)
 		nb := (ns + tileToks - 1) / tileToks
@@ -221,21 +221,49 @@ func gemmF32AVX2Tiled(dst []float32, ldDst int, w []float32, rows, cols int, x [
 				packTokens(xp[b*blk:], xb[4*t0*cols:], 4*cols, cols, min(tileToks, n-t0), 0)
 			}
 		}
-		for r0 := 0; r0 < rows; r0 += 2 {
-			nr := min(2, rows-r0)
-			for b := 0; b < nb; b++ {
-				t0 := s0 + b*tileToks
-				nt := min(tileToks, n-t0)
-				gemmF32AVX2Tile2x32(&out, &w[r0*cols], cols, &xp[b*blk], cols, nr)
-				for r := 0; r < nr; r++ {
-					for t := 0; t < nt; t++ {
-						dst[(t0+t)*ldDst+r0+r] = out[r*tileToks+t]
-					}
+		for c0 := 0; c0 < cols; c0 += kc {
+			nk := min(kc, cols-c0)
+			for r0 := 0; r0 < rows; r0 += avx2TileRows {
+				nr := min(avx2TileRows, rows-r0)
+				for b := 0; b < nb; b++ {
+					t0 := s0 + b*tileToks
+					avx2TileBlock(dst[t0*ldDst+r0:], ldDst, w[r0*cols+c0:], cols, nr, xp[b*blk+c0*tileToks*4:], nk, min(tileToks, n-t0), min(c0, 1))
 				}
 			}
 		}
 	}
 	gemmPool.Put(sc)
+}
+
+// avx2TileRows is the row height of the AVX2 float32 tile (gemmF32AVX2Tile6x16).
+const avx2TileRows = 6
+
+// avx2TileBlock computes rows [0, nr) of the weight rows w (row stride ws floats, kq
+// columns) against one packed 32-token block xp with nt valid tokens, with the 6x16 tile
+// on each 16-token half, and stores dst[t*ld+r]. AVX2 has no scatter: results go through
+// a small buffer, which with acc != 0 is first loaded from dst so the sums continue those
+// of an earlier column chunk (in the same order as one pass).
+func avx2TileBlock(dst []float32, ld int, w []float32, ws, nr int, xp []byte, kq, nt, acc int) {
+	var out [96]float32
+	for r0 := 0; r0 < nr; r0 += avx2TileRows {
+		n6 := min(avx2TileRows, nr-r0)
+		for h := 0; h < nt; h += 16 {
+			nh := min(16, nt-h)
+			if acc != 0 {
+				for r := 0; r < n6; r++ {
+					for t := 0; t < nh; t++ {
+						out[r*16+t] = dst[(h+t)*ld+r0+r]
+					}
+				}
+			}
+			gemmF32AVX2Tile6x16(&out, &w[r0*ws], ws, &xp[h*4], kq, n6, acc)
+			for r := 0; r < n6; r++ {
+				for t := 0; t < nh; t++ {
+					dst[(h+t)*ld+r0+r] = out[r*16+t]
+				}
+			}
+		}
+	}
 }
 
 func f16ToF32AVX2(dst []float32, src []uint16) {

@@ -551,20 +551,47 @@ tloop:
 	VZEROUPPER
 	RET
 
-// func gemmF32AVX2Tile2x32(out *[64]float32, w *float32, wstride int, xp *byte, kq, nrows int)
+// func gemmF32AVX2Tile6x16(out *[96]float32, w *float32, wstride int, xp *byte, kq, nrows, acc int)
 //
-// Two weight rows x 32 packed tokens (xp [kq][32] float32, see packTokens): per column k,
-// w[r][k] is broadcast and multiplied-added into the 4 token vectors of row r, so each
-// output sums its k terms in order with one fused multiply-add each (the AVX-512 tile's
-// numerics). out[r*32+t]; row 1 repeats row 0 when nrows == 1 (the caller ignores it).
-TEXT ·gemmF32AVX2Tile2x32(SB), NOSPLIT, $0-48
+// Six weight rows x 16 packed tokens: xp points at token 0 or 16 of a packed 32-token
+// block ([kq][32] float32, 128 bytes per column). Per column k, the 16 tokens are loaded
+// once and w[r][k] is broadcast for each row, so each output sums its k terms in order with
+// one fused multiply-add each (the numerics of the other float32 tiles). out[r*16+t]; rows
+// past nrows repeat the last valid row (the caller ignores them). 12 accumulators + 2 token
+// vectors + 2 broadcasts use all 16 ymm registers; per column it issues 2 vector loads and
+// 6 broadcasts for 12 FMAs (a 2-row x 32-token tile needs 6 for 8, and its token loads,
+// one per 2 rows, came from L2). With acc != 0 the sums start from out's contents instead
+// of zero (the caller loads an earlier column chunk's results there).
+TEXT ·gemmF32AVX2Tile6x16(SB), NOSPLIT, $0-56
 	MOVQ w+8(FP), R8
-	MOVQ R8, R9
-	CMPQ nrows+40(FP), $1
-	JLE  fone
 	MOVQ wstride+16(FP), AX
-	LEAQ (R8)(AX*4), R9
-fone:
+	SHLQ $2, AX
+	MOVQ nrows+40(FP), DX
+	MOVQ R8, R9
+	CMPQ DX, $1
+	JLE  t6p1
+	ADDQ AX, R9
+t6p1:
+	MOVQ R9, R10
+	CMPQ DX, $2
+	JLE  t6p2
+	ADDQ AX, R10
+t6p2:
+	MOVQ R10, R11
+	CMPQ DX, $3
+	JLE  t6p3
+	ADDQ AX, R11
+t6p3:
+	MOVQ R11, R12
+	CMPQ DX, $4
+	JLE  t6p4
+	ADDQ AX, R12
+t6p4:
+	MOVQ R12, R13
+	CMPQ DX, $5
+	JLE  t6p5
+	ADDQ AX, R13
+t6p5:
 	MOVQ xp+24(FP), SI
 	MOVQ kq+32(FP), CX
 	XORQ BX, BX
@@ -576,29 +603,54 @@ fone:
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	CMPQ acc+48(FP), $0
+	JEQ  t6loop
+	MOVQ out+0(FP), DI
+	VMOVUPS 0(DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS 64(DI), Y2
+	VMOVUPS 96(DI), Y3
+	VMOVUPS 128(DI), Y4
+	VMOVUPS 160(DI), Y5
+	VMOVUPS 192(DI), Y6
+	VMOVUPS 224(DI), Y7
+	VMOVUPS 256(DI), Y8
+	VMOVUPS 288(DI), Y9
+	VMOVUPS 320(DI), Y10
+	VMOVUPS 352(DI), Y11
 
-floop:
-	VBROADCASTSS (R8)(BX*4), Y12
-	VBROADCASTSS (R9)(BX*4), Y13
-	VMOVUPS (SI), Y8
-	VMOVUPS 32(SI), Y9
-	VMOVUPS 64(SI), Y10
-	VMOVUPS 96(SI), Y11
-	VFMADD231PS Y8, Y12, Y0
-	VFMADD231PS Y9, Y12, Y1
-	VFMADD231PS Y10, Y12, Y2
-	VFMADD231PS Y11, Y12, Y3
-	VFMADD231PS Y8, Y13, Y4
-	VFMADD231PS Y9, Y13, Y5
-	VFMADD231PS Y10, Y13, Y6
-	VFMADD231PS Y11, Y13, Y7
+t6loop:
+	VMOVUPS (SI), Y12
+	VMOVUPS 32(SI), Y13
+	VBROADCASTSS (R8)(BX*4), Y14
+	VBROADCASTSS (R9)(BX*4), Y15
+	VFMADD231PS Y12, Y14, Y0
+	VFMADD231PS Y13, Y14, Y1
+	VFMADD231PS Y12, Y15, Y2
+	VFMADD231PS Y13, Y15, Y3
+	VBROADCASTSS (R10)(BX*4), Y14
+	VBROADCASTSS (R11)(BX*4), Y15
+	VFMADD231PS Y12, Y14, Y4
+	VFMADD231PS Y13, Y14, Y5
+	VFMADD231PS Y12, Y15, Y6
+	VFMADD231PS Y13, Y15, Y7
+	VBROADCASTSS (R12)(BX*4), Y14
+	VBROADCASTSS (R13)(BX*4), Y15
+	VFMADD231PS Y12, Y14, Y8
+	VFMADD231PS Y13, Y14, Y9
+	VFMADD231PS Y12, Y15, Y10
+	VFMADD231PS Y13, Y15, Y11
 	ADDQ $128, SI
 	INCQ BX
 	CMPQ BX, CX
-	JB   floop
+	JB   t6loop
 
 	MOVQ out+0(FP), DI
-	VMOVUPS Y0, (DI)
+	VMOVUPS Y0, 0(DI)
 	VMOVUPS Y1, 32(DI)
 	VMOVUPS Y2, 64(DI)
 	VMOVUPS Y3, 96(DI)
@@ -606,5 +658,9 @@ floop:
 	VMOVUPS Y5, 160(DI)
 	VMOVUPS Y6, 192(DI)
 	VMOVUPS Y7, 224(DI)
+	VMOVUPS Y8, 256(DI)
+	VMOVUPS Y9, 288(DI)
+	VMOVUPS Y10, 320(DI)
+	VMOVUPS Y11, 352(DI)
 	VZEROUPPER
 	RET

@@ -50,6 +50,7 @@ type kernelSet struct {
 	quantF32  func(dst []int8, src []float32, scale float32)
 	dequant   func(dst []float32, acc []int32, inv float32, scaleW []float32)
 	bf16ToF32 func(dst []float32, src []uint16)
+	gemvHalf  func(dst []float32, w []uint16, kind Half, rows, cols int, x []float32)
 }
 
 var genericSet = kernelSet{
@@ -66,6 +67,7 @@ var genericSet = kernelSet{
 	quantF32:  quantF32Generic,
 	dequant:   dequantGeneric,
 	bf16ToF32: bf16ToF32Generic,
+	gemvHalf:  gemvHalfGeneric,
 }
 
 var (
@@ -93,6 +95,8 @@ func init() {
 }
 
 // ISAs returns the levels usable on this machine, lowest first (always starts with Generic).
+// With SetISA it exists for tests and benchmarks, which run every kernel at every level;
+// runtime's tests use both, so they cannot move into an export_test.go.
 func ISAs() []ISA {
 	var out []ISA
 	for l := Generic; l <= AVX512; l++ {

@@ -33,6 +33,7 @@ func addArchSets() {
 		s.gemmF32 = gemmF32AVX2
 		s.f16ToF32 = f16ToF32AVX2
 		s.bf16ToF32 = bf16ToF32AVX2
+		s.gemvHalf = gemvHalfAVX2
 		sets[AVX2] = &s
 	}
 	if hasAVXVNNI {

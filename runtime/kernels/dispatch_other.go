@@ -11,3 +11,5 @@ func gemmPackedArch([]int32, int, []int8, int, *PackedInt8, []int32) bool { retu
 func packArchF32(*PackedF32) {}
 
 func gemmPackedArchF32([]float32, int, []float32, int, *PackedF32) bool { return false }
+
+func gemmHalfPackedArch([]float32, int, []uint16, Half, int, *PackedF32) bool { return false }

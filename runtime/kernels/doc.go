@@ -7,7 +7,8 @@
 // fallback. On amd64, assembly versions are selected at init from golang.org/x/sys/cpu, in
 // levels: AVX2 (+FMA+F16C) has every kernel; AVXVNNI adds a ymm vpdpbusd int8 GEMM for cores
 // with AVX-VNNI but no AVX-512; AVX512 (F/BW/VL/VNNI) has its own int8 GEMV/GEMM (zmm
-// vpdpbusd) and float32 GEMM (8x32 register tile) and uses the AVX2 kernels for the rest. Setting CT2GO_NOSIMD=1 in the environment before the
+// vpdpbusd) and float32 GEMM (8x32 register tile; the AVX2 one is 6x16) and uses the AVX2
+// kernels for the rest. Setting CT2GO_NOSIMD=1 in the environment before the
 // process starts forces the pure-Go versions; tests switch levels with SetISA.
 //
 // Layout conventions (row-major everywhere, as CTranslate2 stores weights):
@@ -50,6 +51,25 @@
 // GemmF32 likewise tiles from n >= 16 and rows >= 16; to run it on a few rows at a time
 // (e.g. float16 weights widened block by block) pack the tokens once with PackedF32 and
 // call GemmF32Packed per block, which has no row minimum.
+//
+// Half-precision weights (bfloat16 or float16 bit patterns, e.g. a model.bin or safetensors
+// tensor viewed in place as []uint16, unaligned is fine) multiply float32 activations
+// without a float32 copy of the matrix: GemvHalf(dst, w, kernels.BF16, rows, cols, x) for
+// decode (widened in registers: bf16 bits<<16, f16 vcvtph2ps), and for prefill
+//
+//	var p kernels.PackedF32
+//	p.Pack(x, n, cols)                                       // once per linear call
+//	kernels.GemmHalfPacked(dst[r0:], R, w[r0*cols:r1*cols], kernels.BF16, r1-r0, &p)
+//
+// per goroutine row range. GemmHalfPacked widens 8 rows at a time (12 at AVX2) into an
+// L2-resident panel and runs the float32 register tile on it for every token block of a
+// superblock, so it runs near the float32 GEMM's speed (the widening is a few percent of
+// the FMAs at 64 tokens) while reading half the weight bytes.
+// Widening is exact, so every half kernel equals the float32 kernel on the widened matrix
+// up to summation order (the bound above).
+//
+// PeakFMA measures the float32 FMA throughput of the current level (register-only loop on
+// threads locked OS threads, ~200 ms); benchmarks report GEMM GFLOPS as a fraction of it.
 //
 // Concurrency: kernels keep no state and allocate nothing, so callers may run them from
 // many goroutines on disjoint destination slices (e.g. splitting rows). Only SetISA mutates

@@ -12,7 +12,7 @@ import (
 func gemmInt8Tile8x32(dst *int32, ld int, w *int8, cols, kq int, xp *byte, comp *int32, nrows int, tokmask uint64, idx *int32)
 
 //go:noescape
-func gemmF32Tile8x32(dst *float32, ld int, w *float32, cols, kq int, xp *byte, nrows int, tokmask uint64, idx *int32)
+func gemmF32Tile8x32(dst *float32, ld int, w *float32, cols, kq int, xp *byte, nrows int, tokmask uint64, idx *int32, acc int, pf uintptr)
 
 //go:noescape
 func packTokensAVX512(xp *byte, x *byte, rowStride, kq, nt int, xor uint32)
@@ -32,7 +32,8 @@ const (
 type gemmScratch struct {
 	xp   []byte
 	comp []int32
-	x16  []int16 // AVX2 path: tokens sign-extended to int16
+	x16  []int16   // AVX2 path: tokens sign-extended to int16
+	wf   []float32 // half-precision GEMM: one widened weight panel
 }
 
 var gemmPool = sync.Pool{New: func() any { return new(gemmScratch) }}
@@ -273,6 +274,15 @@ func gemmF32AVX512(dst []float32, ldDst int, w []float32, rows, cols int, x []fl
 	gemmF32Tiled512(dst, ldDst, w, rows, cols, x, n, nil)
 }
 
+// tileChunkCols is the column chunk of the AVX-512 float32 tile: all columns when two
+// packed 32-token blocks of them fit packBudget (with the weight panel they then stay in
+// L2), else the largest multiple of 16 columns for which they do. Later chunks continue the
+// sums from dst (the tile's acc mode), in the same order as a single pass.
+func tileChunkCols(cols int) int {
+	kc := max(16, packBudget/(2*tileToks*4)&^15)
+	return min(kc, cols)
+}
+
 // gemmF32Tiled512 runs the 8x32 tile over tokens [0, n); pre, if not nil, holds them packed
 // (PackedF32), otherwise each superblock is packed into pooled scratch.
 func gemmF32Tiled512(dst []float32, ldDst int, w []float32, rows, cols int, x []float32, n int, pre []byte) {
@@ -281,8 +291,9 @@ func gemmF32Tiled512(dst []float32, ldDst int, w []float32, rows, cols int, x []
 		idx[t] = int32(t * ldDst)
 	}
 	blk := tileToks * cols * 4 // bytes of one packed 32-token block
+	kc := tileChunkCols(cols)
 	nbAll := (n + tileToks - 1) / tileToks
-	superBlocks := min(max(1, packBudget/blk), nbAll)
+	superBlocks := min(max(1, packBudget/(tileToks*kc*4)), nbAll)
 	sc := gemmPool.Get().(*gemmScratch)
 	var xp, xb []byte
 	if pre == nil {
@@ -303,12 +314,17 @@ func gemmF32Tiled512(dst []float32, ldDst int, w []float32, rows, cols int, x []
 				packTokens(xp[b*blk:], xb[4*t0*cols:], 4*cols, cols, min(tileToks, n-t0), 0)
 			}
 		}
-		for r0 := 0; r0 < rows; r0 += tileRows {
-			nr := min(tileRows, rows-r0)
-			for b := 0; b < nb; b++ {
-				t0 := s0 + b*tileToks
-				mask := uint64(1)<<min(tileToks, n-t0) - 1
-				gemmF32Tile8x32(&dst[t0*ldDst+r0], ldDst, &w[r0*cols], cols, cols, &xp[b*blk], nr, mask, &idx[0])
+		for c0 := 0; c0 < cols; c0 += kc {
+			nk := min(kc, cols-c0)
+			acc := min(c0, 1)
+			for r0 := 0; r0 < rows; r0 += tileRows {
+				nr := min(tileRows, rows-r0)
+				for b := 0; b < nb; b++ {
+					t0 := s0 + b*tileToks
+					mask := uint64(1)<<min(tileToks, n-t0) - 1
+					xo := b*blk + c0*tileToks*4 // column c0 of block b
+					gemmF32Tile8x32(&dst[t0*ldDst+r0], ldDst, &w[r0*cols+c0], cols, nk, &xp[xo], nr, mask, &idx[0], acc, uintptr(unsafe.Pointer(&xp[xo])))
+				}
 			}
 		}
 	}

@@ -222,13 +222,81 @@ done:
 	KMOVW        R11, K2 \
 	VSCATTERDPS  zb, K2, off(R13)(Z26*4)
 
-// func gemmF32Tile8x32(dst *float32, ld int, w *float32, cols, kq int, xp *float32, nrows int, tokmask uint64, idx *int32)
+// GATHERF loads row r's two accumulators from dst[t*ld + r] for the tokens in the mask
+// (the inverse of STOREF; lanes outside the mask keep their zero).
+#define GATHERF(off, za, zb) \
+	KMOVW        R12, K1 \
+	VGATHERDPS   off(DI)(Z26*4), K1, za \
+	MOVQ         R12, R11 \
+	SHRQ         $16, R11 \
+	KMOVW        R11, K2 \
+	VGATHERDPS   off(R13)(Z26*4), K2, zb
+
+// func gemmF32Tile8x32(dst *float32, ld int, w *float32, cols, kq int, xp *float32, nrows int, tokmask uint64, idx *int32, acc int, pf uintptr)
 //
 // The float32 twin of gemmInt8Tile8x32: lanes are 32 tokens of one weight row, each step
 // broadcasts w[r][k] and multiplies-adds the packed column k of the tokens (xp [kq][32]).
 // Every output sums its k terms in order with one fused multiply-add each. cols is the row
-// stride of w in floats; kq = number of columns.
-TEXT ·gemmF32Tile8x32(SB), NOSPLIT, $0-72
+// stride of w in floats; kq = number of columns. With acc != 0 the sums start from dst
+// instead of zero (column chunks, see gemmF32Tiled512). Each 4-column iteration prefetches
+// (prefetcht1) the 64 bytes at pf + 16*(column index), so the half-weight GEMM can pull
+// its next panel toward L2; prefetches never fault. Callers with nothing to fetch pass
+// their own token block. (Prefetching float32 weight panels this way measured slower.)
+TEXT ·gemmF32Tile8x32(SB), NOSPLIT, $0-88
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+	// acc != 0: start from the values in dst (a previous column chunk's partial sums), so
+	// the sum continues in the same order as one pass over all columns would.
+	MOVQ acc+72(FP), R12
+	TESTQ R12, R12
+	JZ   rowsf
+	MOVQ dst+0(FP), DI
+	MOVQ ld+8(FP), R13
+	SHLQ $6, R13                   // 16 tokens * 4 bytes * ld
+	ADDQ DI, R13
+	MOVQ idx+64(FP), R10
+	VMOVDQU32 (R10), Z26
+	MOVQ tokmask+56(FP), R12
+	MOVQ nrows+48(FP), CX
+	GATHERF(0, Z0, Z1)
+	CMPQ CX, $1
+	JLE  rowsf
+	GATHERF(4, Z2, Z3)
+	CMPQ CX, $2
+	JLE  rowsf
+	GATHERF(8, Z4, Z5)
+	CMPQ CX, $3
+	JLE  rowsf
+	GATHERF(12, Z6, Z7)
+	CMPQ CX, $4
+	JLE  rowsf
+	GATHERF(16, Z8, Z9)
+	CMPQ CX, $5
+	JLE  rowsf
+	GATHERF(20, Z10, Z11)
+	CMPQ CX, $6
+	JLE  rowsf
+	GATHERF(24, Z12, Z13)
+	CMPQ CX, $7
+	JLE  rowsf
+	GATHERF(28, Z14, Z15)
+
+rowsf:
 	MOVQ w+16(FP), AX
 	MOVQ cols+24(FP), R13
 	SHLQ $2, R13                   // row stride in bytes
@@ -274,23 +342,8 @@ p7f:
 	MOVQ kq+32(FP), R12
 	SHLQ $2, R12                   // R12 = end byte offset in the weight rows
 	XORQ R11, R11
+	MOVQ pf+80(FP), R14             // prefetch stream: R14 + 4*R11 (64 B per iteration)
 
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
 
 	// Main loop: 4 steps (4 columns) per iteration.
 	MOVQ R12, R13
@@ -298,6 +351,7 @@ p7f:
 loop4f:
 	CMPQ R11, R13
 	JAE  loop1f
+	PREFETCHT1 (R14)(R11*4)
 	STEPF(0, 0)
 	STEPF(128, 4)
 	STEPF(256, 8)

@@ -50,9 +50,17 @@ func testSuperblocks(t *testing.T) {
 			pf.Pack(xf, s.n, s.cols)
 			gpf := make([]float32, s.n*s.rows)
 			GemmF32Packed(gpf, s.rows, wf, s.rows, &pf)
+			wh := randHalf(r, s.rows*s.cols, BF16)
+			gh := make([]float32, s.n*s.rows)
+			GemmHalfPacked(gh, s.rows, wh, BF16, s.rows, &pf)
+			whf := widenAll(wh, BF16)
 			for tk := 0; tk < s.n; tk++ {
 				for row := 0; row < s.rows; row++ {
-					wr, xt := wf[row*s.cols:(row+1)*s.cols], xf[tk*s.cols:(tk+1)*s.cols]
+					wr, xt := whf[row*s.cols:(row+1)*s.cols], xf[tk*s.cols:(tk+1)*s.cols]
+					if d := math.Abs(float64(gh[tk*s.rows+row]) - float64(dotF32Generic(wr, xt))); d > dotBound(wr, xt) {
+						t.Fatalf("%s GemmHalfPacked t=%d r=%d", name, tk, row)
+					}
+					wr = wf[row*s.cols : (row+1)*s.cols]
 					ref, bound := dotF32Generic(wr, xt), dotBound(wr, xt)
 					if d := math.Abs(float64(gf[tk*s.rows+row]) - float64(ref)); d > bound {
 						t.Fatalf("%s GemmF32 t=%d r=%d: %g vs %g", name, tk, row, gf[tk*s.rows+row], ref)

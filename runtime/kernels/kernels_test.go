@@ -447,6 +447,12 @@ func TestShortSlicesPanic(t *testing.T) {
 		"gemm ld":        func() { GemmInt8Stride(make([]int32, 50), 1, make([]int8, 8), 2, 4, make([]int8, 12), 3) },
 		"dot":            func() { DotF32(make([]float32, 3), make([]float32, 2)) },
 		"comp":           func() { GemvInt8Comp(make([]int32, 2), make([]int8, 8), 2, 4, make([]int8, 4), nil) },
+		"gemv half w":    func() { GemvHalf(make([]float32, 2), make([]uint16, 7), BF16, 2, 4, make([]float32, 4)) },
+		"gemm half ld": func() {
+			var p PackedF32
+			p.Pack(make([]float32, 12), 3, 4)
+			GemmHalfPacked(make([]float32, 50), 1, make([]uint16, 8), F16, 2, &p)
+		},
 	}
 	for name, f := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -471,6 +477,7 @@ func TestNoAllocs(t *testing.T) {
 	comp := make([]int32, rows)
 	RowSumsInt8(comp, w8, rows, cols)
 	h := make([]uint16, 100)
+	hw := make([]uint16, rows*cols)
 	q := make([]int8, cols)
 	var pk PackedInt8
 	var pf PackedF32
@@ -489,6 +496,8 @@ func TestNoAllocs(t *testing.T) {
 			"GemmF32":         func() { GemmF32(df, wf, rows, cols, xf, n) },
 			"PackedF32":       func() { pf.Pack(xf, n, cols); GemmF32Packed(df, rows, wf, rows, &pf) },
 			"F16ToF32":        func() { F16ToF32(df, h) },
+			"GemvHalf":        func() { GemvHalf(df, hw, F16, rows, cols, xf) },
+			"GemmHalfPacked":  func() { pf.Pack(xf, n, cols); GemmHalfPacked(df, rows, hw, BF16, rows, &pf) },
 			"BF16ToF32":       func() { BF16ToF32(df, h) },
 			"QuantizeRowInt8": func() { QuantizeRowInt8(q, xf[:cols]) },
 		}

@@ -1,4 +1,4 @@
-package convert
+package checkpoint
 
 import (
 	"github.com/ct2go/ct2go/format/hf"
@@ -14,7 +14,7 @@ var _ Family = llamaFamily{}
 func (llamaFamily) Name() string { return "llama" }
 
 func (llamaFamily) Text(dir string, cfg *hf.Config, ck *safetensors.Checkpoint) (*TextModel, error) {
-	p, probs := paramsFrom(&cfg.Text, cfg.TorchDType)
+	p, probs := ParamsFrom(&cfg.Text, cfg.TorchDType)
 	tm := &TextModel{Dir: dir, Family: "llama", Config: cfg, Params: p, Tensors: map[string]Ref{}}
 	for _, name := range ck.Names() {
 		t := ck.Tensors[name]

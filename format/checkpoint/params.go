@@ -1,58 +1,19 @@
-package convert
+package checkpoint
 
 import (
 	"fmt"
 	"math"
-	"strings"
 
-	"github.com/ct2go/ct2go/format/ct2"
 	"github.com/ct2go/ct2go/format/hf"
 )
-
-// Quantizations lists the CTranslate2 weight types, in the converter's order.
-var Quantizations = []string{"int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float16", "bfloat16", "float32"}
-
-// quant describes what a quantization type does (model_spec.py _quantize).
-type quant struct {
-	name        string
-	weight      ct2.DType // dtype of quantizable weights
-	other       ct2.DType // dtype of other float variables (gammas, biases)
-	keepOther   bool      // int8: other float variables keep their loaded dtype
-	loadFloat16 bool      // ct2-transformers-converter loads with dtype=float16 (transformers.py:3663)
-}
-
-func parseQuant(s string) (quant, error) {
-	q := quant{name: s}
-	switch s {
-	case "int8":
-		q.weight, q.keepOther = ct2.Int8, true
-	case "int8_float32":
-		q.weight, q.other = ct2.Int8, ct2.Float32
-	case "int8_float16":
-		q.weight, q.other, q.loadFloat16 = ct2.Int8, ct2.Float16, true
-	case "int8_bfloat16":
-		q.weight, q.other = ct2.Int8, ct2.BFloat16
-	case "int16":
-		q.weight, q.other = ct2.Int16, ct2.Float32
-	case "float16":
-		q.weight, q.other, q.loadFloat16 = ct2.Float16, ct2.Float16, true
-	case "bfloat16":
-		q.weight, q.other = ct2.BFloat16, ct2.BFloat16
-	case "float32":
-		q.weight, q.other = ct2.Float32, ct2.Float32
-	default:
-		return q, fmt.Errorf("unknown quantization %q (supported: %s)", s, strings.Join(Quantizations, ", "))
-	}
-	return q, nil
-}
 
 // RoPE scaling types understood by CTranslate2 for Llama (transformers.py:42-47,
 // attention_spec.py RotaryScalingType). Su/longrope is Phi-3's and needs
 // tensors a Llama checkpoint does not have, so it is not offered here.
 const (
-	ropeNone   = ""
-	ropeLinear = "linear"
-	ropeLlama3 = "llama3"
+	RopeNone   = ""
+	RopeLinear = "linear"
+	RopeLlama3 = "llama3"
 )
 
 // Upper bounds for config sizes, checked before anything is sized from
@@ -70,26 +31,29 @@ type Params struct {
 	Vocab                        int
 	Eps                          float64
 	RopeTheta                    float64
-	Rope                         string // ropeNone, ropeLinear, ropeLlama3
+	Rope                         string // RopeNone, RopeLinear, RopeLlama3
 	RopeFactor                   float64
 	RopeLowFreq, RopeHighFreq    float64
 	RopeOriginalMax              int
 	Tied                         bool
-	AttnBias, MLPBias            bool
+	// MaxPositions is max_position_embeddings (0 when the config has none).
+	MaxPositions      int
+	AttnBias, MLPBias bool
 	// LoadDType is config torch_dtype as transformers loads it: bfloat16,
 	// float16, float32 ("" or null loads float32 in transformers 4.x), or
 	// "auto" (keep each tensor's own dtype).
 	LoadDType string
 }
 
-// paramsFrom validates a text config and returns every problem at once.
-func paramsFrom(t *hf.TextConfig, torchDType string) (Params, []string) {
+// ParamsFrom validates a text config and returns every problem at once.
+func ParamsFrom(t *hf.TextConfig, torchDType string) (Params, []string) {
 	var probs []string
 	p := Params{
 		Hidden: t.HiddenSize, Intermediate: t.IntermediateSize, Layers: t.NumHiddenLayers,
 		Heads: t.NumAttentionHeads, KVHeads: t.KVHeads(), HeadDim: t.HeadDimOr(),
 		Vocab: t.VocabSize, Eps: t.RMSNormEps, RopeTheta: t.RopeThetaOr(10000),
 		AttnBias: t.AttentionBias, MLPBias: t.MLPBias, RopeFactor: 1,
+		MaxPositions: t.MaxPositionEmbeddings,
 	}
 	if t.TieWordEmbeddings != nil {
 		p.Tied = *t.TieWordEmbeddings
@@ -148,10 +112,10 @@ func paramsFrom(t *hf.TextConfig, torchDType string) (Params, []string) {
 		switch typ {
 		case "", "default":
 			// transformers 5 writes rope_parameters with rope_type "default" for plain RoPE.
-		case ropeLinear:
-			p.Rope = ropeLinear
-		case ropeLlama3:
-			p.Rope = ropeLlama3
+		case RopeLinear:
+			p.Rope = RopeLinear
+		case RopeLlama3:
+			p.Rope = RopeLlama3
 			var ok1, ok2, ok3 bool
 			p.RopeLowFreq, ok1 = num("low_freq_factor")
 			p.RopeHighFreq, ok2 = num("high_freq_factor")
@@ -181,7 +145,7 @@ func paramsFrom(t *hf.TextConfig, torchDType string) (Params, []string) {
 		default:
 			probs = append(probs, fmt.Sprintf("config: rope_scaling type %q is not supported (supported: default, linear, llama3)", typ))
 		}
-		if p.Rope != ropeNone && !(p.RopeFactor > 0 && p.RopeFactor <= math.MaxFloat32) {
+		if p.Rope != RopeNone && !(p.RopeFactor > 0 && p.RopeFactor <= math.MaxFloat32) {
 			probs = append(probs, fmt.Sprintf("config: rope_scaling factor must be a positive float32 (got %v)", p.RopeFactor))
 		}
 	}

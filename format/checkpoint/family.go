@@ -1,4 +1,4 @@
-package convert
+package checkpoint
 
 import (
 	"fmt"
@@ -58,8 +58,8 @@ var families = map[string]Family{
 	"mllama_text_model": mllamaFamily{causalLM: true},
 }
 
-// familyFor picks the family from config.json's model_type.
-func familyFor(cfg *hf.Config) (Family, error) {
+// FamilyFor picks the family from config.json's model_type.
+func FamilyFor(cfg *hf.Config) (Family, error) {
 	if f, ok := families[cfg.ModelType]; ok {
 		return f, nil
 	}
@@ -103,8 +103,8 @@ func layerTensors(p Params) map[string][]int {
 	return m
 }
 
-// expectedShapes is every canonical tensor of the text model with its shape.
-func expectedShapes(p Params) map[string][]int {
+// ExpectedShapes is every canonical tensor of the text model with its shape.
+func ExpectedShapes(p Params) map[string][]int {
 	m := map[string][]int{
 		"model.embed_tokens.weight": {p.Vocab, p.Hidden},
 		"model.norm.weight":         {p.Hidden},
@@ -144,7 +144,7 @@ func isBuffer(name string) bool { return strings.HasSuffix(name, ".rotary_emb.in
 // dtype support, and collects every problem.
 func (tm *TextModel) finish(probs []string) error {
 	p := tm.Params
-	want := expectedShapes(p)
+	want := ExpectedShapes(p)
 	if p.Tied {
 		if emb, ok := tm.Tensors["model.embed_tokens.weight"]; ok {
 			// transformers ties lm_head to the embedding; a saved lm_head is ignored.

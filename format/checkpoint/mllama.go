@@ -1,4 +1,4 @@
-package convert
+package checkpoint
 
 import (
 	"fmt"
@@ -74,7 +74,7 @@ func (f mllamaFamily) Text(dir string, cfg *hf.Config, ck *safetensors.Checkpoin
 	if !f.causalLM && cfg.Raw["text_config"] == nil {
 		return nil, &ProblemsError{Dir: dir, Problems: []string{"config: model_type mllama without a text_config"}}
 	}
-	p, probs := paramsFrom(&t, torchDType)
+	p, probs := ParamsFrom(&t, torchDType)
 	total := t.NumHiddenLayers
 	cross := map[int]bool{}
 	for _, l := range t.CrossAttentionLayers {

@@ -1,0 +1,98 @@
+//go:build amd64
+
+#include "textflag.h"
+
+// Register-only float32 FMA loops for PeakFMA: every iteration issues independent
+// vfmadd231ps into separate accumulators (no loads, no dependency shorter than one
+// iteration), so throughput is bounded by the FMA ports only. Operands are zero: the
+// result stays 0, no denormals or infinities slow anything down.
+
+// func peakFMA512(n int)
+// 16 zmm accumulators x 16 lanes per iteration.
+TEXT ·peakFMA512(SB), NOSPLIT, $0-8
+	MOVQ   n+0(FP), CX
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	TESTQ  CX, CX
+	JLE    z512
+
+l512:
+	VFMADD231PS Z16, Z17, Z0
+	VFMADD231PS Z16, Z17, Z1
+	VFMADD231PS Z16, Z17, Z2
+	VFMADD231PS Z16, Z17, Z3
+	VFMADD231PS Z16, Z17, Z4
+	VFMADD231PS Z16, Z17, Z5
+	VFMADD231PS Z16, Z17, Z6
+	VFMADD231PS Z16, Z17, Z7
+	VFMADD231PS Z16, Z17, Z8
+	VFMADD231PS Z16, Z17, Z9
+	VFMADD231PS Z16, Z17, Z10
+	VFMADD231PS Z16, Z17, Z11
+	VFMADD231PS Z16, Z17, Z12
+	VFMADD231PS Z16, Z17, Z13
+	VFMADD231PS Z16, Z17, Z14
+	VFMADD231PS Z16, Z17, Z15
+	DECQ        CX
+	JNZ         l512
+
+z512:
+	VZEROUPPER
+	RET
+
+// func peakFMA256(n int)
+// 12 ymm accumulators x 8 lanes per iteration (the AVX2 register file has 16).
+TEXT ·peakFMA256(SB), NOSPLIT, $0-8
+	MOVQ   n+0(FP), CX
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	TESTQ  CX, CX
+	JLE    z256
+
+l256:
+	VFMADD231PS Y12, Y13, Y0
+	VFMADD231PS Y12, Y13, Y1
+	VFMADD231PS Y12, Y13, Y2
+	VFMADD231PS Y12, Y13, Y3
+	VFMADD231PS Y12, Y13, Y4
+	VFMADD231PS Y12, Y13, Y5
+	VFMADD231PS Y12, Y13, Y6
+	VFMADD231PS Y12, Y13, Y7
+	VFMADD231PS Y12, Y13, Y8
+	VFMADD231PS Y12, Y13, Y9
+	VFMADD231PS Y12, Y13, Y10
+	VFMADD231PS Y12, Y13, Y11
+	DECQ        CX
+	JNZ         l256
+
+z256:
+	VZEROUPPER
+	RET

@@ -1,0 +1,5 @@
+//go:build !amd64
+
+package kernels
+
+func peakLoop() (func(n int), float64) { return peakLoopGeneric, 8 * 2 }
