@@ -61,7 +61,8 @@ type BenchResult struct {
 	// DecodeFractionOfBandwidth = DecodeGBPerSec / BandwidthGBPerSec (target >= 0.8 for int8).
 	DecodeFractionOfBandwidth float64 `json:"decode_fraction_of_bandwidth"`
 
-	Profile []OpTime `json:"profile,omitempty"`
+	Profile        []OpTime `json:"profile,omitempty"`         // per decode step
+	PrefillProfile []OpTime `json:"prefill_profile,omitempty"` // per prompt token
 }
 
 func (r *BenchResult) String() string {
@@ -81,8 +82,11 @@ func (r *BenchResult) String() string {
 		r.NewTokens, r.DecodeSeconds, r.DecodeTokPerSec, r.DecodeGBPerSec, r.WeightBytesPerToken,
 		r.BandwidthBufferBytes>>20, r.BandwidthGBPerSec, r.BandwidthBeforeAfter[0], r.BandwidthBeforeAfter[1], r.GemvReadGBPerSec,
 		100*r.DecodeFractionOfBandwidth, r.BandwidthLimitTokPerSec)
+	if len(r.PrefillProfile) > 0 {
+		s += "\n" + formatProfile("prefill, per prompt token", r.PrefillProfile)
+	}
 	if len(r.Profile) > 0 {
-		s += "\n" + formatProfile(r.Profile)
+		s += "\n" + formatProfile("decode step", r.Profile)
 	}
 	return s
 }
@@ -136,12 +140,27 @@ func Bench(m *Model, o BenchOptions) (*BenchResult, error) {
 	}
 
 	s := m.NewSession(o.PromptTokens + o.NewTokens)
+	var prefillPool poolProfile
+	if o.Profile {
+		s.prof = &stepProfile{}
+		m.pool.prof.Store(&prefillPool)
+	}
 	t0 := time.Now()
 	lg, err := s.Prefill(ids, false)
 	if err != nil {
 		return nil, err
 	}
 	r.PrefillSeconds = time.Since(t0).Seconds()
+	if o.Profile {
+		m.pool.prof.Store(nil)
+		s.prof.steps = o.PromptTokens // rows per prompt token
+		r.PrefillProfile = m.profileRows(s.prof, &prefillPool)
+		for i := range r.PrefillProfile {
+			// Prefill reads each weight once for all tokens: a per-token GB/s means nothing.
+			r.PrefillProfile[i].BytesPerToken, r.PrefillProfile[i].GBPerSec = 0, 0
+		}
+		s.prof = nil
+	}
 	next := argmaxF32(lg[0])
 	var pp poolProfile
 	if o.Profile {

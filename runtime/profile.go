@@ -78,8 +78,9 @@ type OpTime struct {
 	StepMsPerToken float64 `json:"-"`
 }
 
-// profileRows turns a profile of steps decode steps into rows; pool is the
-// pool's fan-out/join measurement over the same steps.
+// profileRows turns a profile into rows per step (decode) or per prompt
+// token (prefill: p.steps set to the token count); pool is the pool's
+// fan-out/join measurement over the same calls.
 func (m *Model) profileRows(p *stepProfile, pool *poolProfile) []OpTime {
 	steps := float64(max(p.steps, 1))
 	var total int64
@@ -128,9 +129,9 @@ func (m *Model) profileRows(p *stepProfile, pool *poolProfile) []OpTime {
 	return rows
 }
 
-func formatProfile(rows []OpTime) string {
+func formatProfile(title string, rows []OpTime) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-26s %9s %6s %8s %9s\n", "decode step profile", "ms/token", "share", "calls", "GB/s")
+	fmt.Fprintf(&b, "%-26s %9s %6s %8s %9s\n", title, "ms/token", "share", "calls", "GB/s")
 	var sum float64
 	for _, r := range rows {
 		gb := ""

@@ -62,7 +62,7 @@ printf '%s\n' "${runs[@]}" | jq -s -r --arg load "$(cut -d' ' -f1-3 /proc/loadav
   | "== summary of \(length) runs (\($f.threads) threads, \($f.compute), isa \($f.isa)) ==",
     "cpu:             \($f.cpu_model)",
     "last-level cache: L\($f.llc_level) \($f.llc_bytes / 1048576 | round) MiB",
-    "weights:         \(map(.weights) | unique | join(",")) (\($f.weights_detail))",
+    "weights:         \(map(.weights) | unique | join(",")); run 1: \($f.weights_detail)",
     "prefill:         \($p | r2) tok/s (median, \($f.prompt_tokens) tokens)",
     "decode:          \($dm * 1000 | round / 1000) tok/s (median of \(length); spread \((($d | max) - ($d | min)) / $dm * 1000 | round / 10)%)",
     "DRAM bandwidth:  \($bw | r2) GB/s (median STREAM-like read, \($f.bandwidth_buffer_bytes / 1048576 | round) MiB buffer)",
