@@ -135,3 +135,43 @@ func TestGateUpFusedBitIdentical(t *testing.T) {
 		}
 	}
 }
+
+// Both verdicts of the auto probe, forced through the threshold: the chosen
+// placement is reported with the probe figures and decodes bit-identically.
+func TestWeightsAutoProbe(t *testing.T) {
+	dir := testfix.Path(t, "golden", "ct2go", "int8_float16")
+	defer func(a, b, c int64, d float64) { autoMinBytes, probeMin, probeLLCMult, anonAdvantage = a, b, c, d }(autoMinBytes, probeMin, probeLLCMult, anonAdvantage)
+	autoMinBytes, probeMin, probeLLCMult = 0, 1<<20, 0
+	ids := []int{1, 17, 300, 5}
+	var ref []float32
+	for _, c := range []struct {
+		advantage float64
+		want      Weights
+	}{{1e9, WeightsMmap}, {0, WeightsAnon}} {
+		anonAdvantage = c.advantage
+		m, err := Load(dir, Options{Threads: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.PlacementChosen() != c.want || !strings.Contains(m.Placement(), "auto: probe read of") {
+			t.Errorf("advantage %v: placement %q, want %v after a probe", c.advantage, m.Placement(), c.want)
+		}
+		if c.want == WeightsMmap && m.place.region != nil {
+			t.Error("mmap verdict kept the anonymous region")
+		}
+		out, err := m.NewSession(len(ids)).Prefill(ids, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ref == nil {
+			ref = out[0]
+		} else {
+			for j := range ref {
+				if math.Float32bits(ref[j]) != math.Float32bits(out[0][j]) {
+					t.Fatalf("logit %d: %v after mmap verdict, %v after anon", j, ref[j], out[0][j])
+				}
+			}
+		}
+		m.Close()
+	}
+}
