@@ -140,8 +140,10 @@ func TestGateUpFusedBitIdentical(t *testing.T) {
 // placement is reported with the probe figures and decodes bit-identically.
 func TestWeightsAutoProbe(t *testing.T) {
 	dir := testfix.Path(t, "golden", "ct2go", "int8_float16")
-	defer func(a, b, c int64, d float64) { autoMinBytes, probeMin, probeLLCMult, anonAdvantage = a, b, c, d }(autoMinBytes, probeMin, probeLLCMult, anonAdvantage)
-	autoMinBytes, probeMin, probeLLCMult = 0, 1<<20, 0
+	defer func(a, b, c int64, d float64, e bool) {
+		autoMinBytes, probeMin, probeLLCMult, anonAdvantage, autoTHPRule = a, b, c, d, e
+	}(autoMinBytes, probeMin, probeLLCMult, anonAdvantage, autoTHPRule)
+	autoMinBytes, probeMin, probeLLCMult, autoTHPRule = 0, 1<<20, 0, false
 	ids := []int{1, 17, 300, 5}
 	var ref []float32
 	for _, c := range []struct {
@@ -173,5 +175,22 @@ func TestWeightsAutoProbe(t *testing.T) {
 			}
 		}
 		m.Close()
+	}
+}
+
+// With THP available, auto copies by rule (no probe).
+func TestWeightsAutoTHPRule(t *testing.T) {
+	if m := THPMode(); m != "always" && m != "madvise" {
+		t.Skipf("transparent huge pages %q", m)
+	}
+	defer func(a int64) { autoMinBytes = a }(autoMinBytes)
+	autoMinBytes = 0
+	m, err := Load(testfix.Path(t, "golden", "ct2go", "int8_float16"), Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if m.PlacementChosen() != WeightsAnon || !strings.Contains(m.Placement(), "transparent huge pages") {
+		t.Errorf("placement %q, want anon by the THP rule", m.Placement())
 	}
 }

@@ -17,6 +17,7 @@ cd "$(dirname "$0")/.."
 
 CT2GO=${CT2GO:-bin/ct2go}
 THREADS=${THREADS:-2}
+BENCH_ARGS=${BENCH_ARGS:-}
 RUNS=${RUNS:-3}
 BASE=${BENCH_DIR:-$PWD/out/bench-decode}
 FIXTURES=${FIXTURES:-../shared/fixtures}
