@@ -18,3 +18,11 @@ func streamRead(p []byte) uint64 {
 	}
 	return sumBytesAVX2(&p[0], len(p))
 }
+
+// streamRead4: len(p) is a positive multiple of 128.
+func streamRead4(p []byte) uint64 {
+	if !hasAVX2 || cur == Generic {
+		return streamReadGo(p)
+	}
+	return sumBytes4AVX2(&p[0], len(p))
+}

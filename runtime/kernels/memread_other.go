@@ -3,3 +3,5 @@
 package kernels
 
 func streamRead(p []byte) uint64 { return streamReadGo(p) }
+
+func streamRead4(p []byte) uint64 { return streamReadGo(p) }

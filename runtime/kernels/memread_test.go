@@ -32,6 +32,9 @@ func TestStreamReadSum(t *testing.T) {
 				if got := StreamRead(buf[off : off+n]); got != want {
 					t.Errorf("%v: StreamRead(len %d, offset %d) = %d, want %d", l, n, off, got, want)
 				}
+				if got := StreamRead4(buf[off : off+n]); got != want {
+					t.Errorf("%v: StreamRead4(len %d, offset %d) = %d, want %d", l, n, off, got, want)
+				}
 			}
 		}
 		SetISA(prev)
