@@ -165,6 +165,13 @@ func (p *pool) run(n int, fn func(worker, lo, hi int)) { p.runAligned(n, 1, fn) 
 // shared counter: a worker slowed down (another process on its core) costs one
 // chunk, not a whole share, while each chunk stays large enough to stream.
 func (p *pool) runAligned(n, align int, fn func(worker, lo, hi int)) {
+	p.runChunks(n, align, p.n*chunksPerWorker, fn)
+}
+
+// runChunks is runAligned cut into up to chunks chunks (at least one per worker).
+// Streaming GEMVs ask for more, smaller chunks: the join waits for the last
+// chunk, so its size bounds the time one worker idles while the other finishes.
+func (p *pool) runChunks(n, align, chunks int, fn func(worker, lo, hi int)) {
 	if n <= 0 {
 		return
 	}
@@ -181,7 +188,7 @@ func (p *pool) runAligned(n, align int, fn func(worker, lo, hi int)) {
 		t0 = time.Now()
 		busy = make([]int64, p.n)
 	}
-	chunks := min(blocks, p.n*chunksPerWorker)
+	chunks = min(blocks, max(chunks, p.n))
 	var next atomic.Int64
 	work := func(worker int) {
 		var ts time.Time

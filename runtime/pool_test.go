@@ -79,3 +79,17 @@ func TestSpinFromEnv(t *testing.T) {
 		}
 	}
 }
+
+func TestGemvChunks(t *testing.T) {
+	p := newPool(2)
+	defer p.close()
+	for _, c := range []struct{ rows, cols, n, want int }{
+		{14336, 4096, 1, 56}, // 56 MiB of weights: 1 MiB chunks
+		{64, 64, 1, 8},       // tiny: the pool's default
+		{14336, 4096, 128, 8},
+	} {
+		if got := gemvChunks(p, c.rows, c.cols, c.n); got != c.want {
+			t.Errorf("gemvChunks(%d, %d, %d) = %d, want %d", c.rows, c.cols, c.n, got, c.want)
+		}
+	}
+}

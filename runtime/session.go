@@ -308,7 +308,7 @@ func (s *Session) linear(w *matrix, x []float32, n int, out []float32, act bool)
 		s.addQuant(tq)
 		s.acc = grow(s.acc, n*rows)
 		acc := s.acc
-		m.pool.runAligned(rows, 16, func(_, lo, hi int) {
+		m.pool.runChunks(rows, 16, gemvChunks(m.pool, rows, cols, n), func(_, lo, hi int) {
 			wr := w.i8[lo*cols : hi*cols]
 			if n == 1 {
 				kernels.GemvInt8Comp(acc[lo:hi], wr, hi-lo, cols, xq, w.comp[lo:hi])
@@ -361,6 +361,21 @@ func (s *Session) linear(w *matrix, x []float32, n int, out []float32, act bool)
 	})
 }
 
+// gemvChunkBytes is the int8 weight bytes per chunk of a decode GEMV: small
+// enough that the worker finishing last idles briefly (~40 us at 25 GB/s),
+// large enough to stream.
+const gemvChunkBytes = 1 << 20
+
+// gemvChunks is the chunk count of an int8 linear over rows x cols for n
+// tokens: the pool's default for prefill GEMMs, ~1 MiB of weights per chunk
+// for decode.
+func gemvChunks(p *pool, rows, cols, n int) int {
+	if n != 1 {
+		return p.n * chunksPerWorker
+	}
+	return max(p.n*chunksPerWorker, rows*cols/gemvChunkBytes)
+}
+
 // fuseGateUp selects gateUpInt8 for int8 decode steps (a variable so a test
 // can compare it with two linear calls).
 var fuseGateUp = true
@@ -380,7 +395,7 @@ func (s *Session) gateUpInt8(gate, up *matrix, x, outGate, outUp []float32) {
 	s.addQuant(tq)
 	s.acc = grow(s.acc, gate.rows+up.rows)
 	acc := s.acc
-	m.pool.runAligned(gate.rows+up.rows, 16, func(_, lo, hi int) {
+	m.pool.runChunks(gate.rows+up.rows, 16, gemvChunks(m.pool, gate.rows+up.rows, cols, 1), func(_, lo, hi int) {
 		for lo < hi {
 			w, out, act, base := gate, outGate, true, 0
 			if lo >= gate.rows {
