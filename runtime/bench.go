@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ct2go/ct2go/runtime/kernels"
+	"github.com/ct2go/ct2go/internal/kernels"
 	"golang.org/x/sys/unix"
 )
 
