@@ -6,7 +6,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/ct2go/ct2go/runtime/kernels"
+	"github.com/ct2go/ct2go/internal/kernels"
 	"golang.org/x/sys/unix"
 )
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ct2go/ct2go/format/ct2"
+	"github.com/ct2go/ct2go/internal/synthmodel"
 	"github.com/ct2go/ct2go/internal/testfix"
 )
 
@@ -30,14 +31,14 @@ func synth8B(b *testing.B) string {
 		if synthErr != nil {
 			return
 		}
-		s := Llama8B
+		s := synthmodel.Llama8B
 		s.Layers = layers
 		if d := os.Getenv("CT2GO_BENCH_DTYPE"); d != "" {
 			if s.DType, synthErr = ct2.ParseDType(d); synthErr != nil {
 				return
 			}
 		}
-		synthErr = WriteSynthetic(filepath.Join(synthDir, "m"), s, 1)
+		synthErr = synthmodel.Write(filepath.Join(synthDir, "m"), s, 1)
 	})
 	if synthErr != nil {
 		b.Fatal(synthErr)
@@ -150,9 +151,9 @@ func TestBenchSmoke(t *testing.T) {
 
 // TestSyntheticModel: a small synthetic model loads and runs on both paths.
 func TestSyntheticModel(t *testing.T) {
-	s := SyntheticShape{Layers: 2, Hidden: 64, Inter: 96, Heads: 4, KVHeads: 2, Vocab: 300, DType: Llama8B.DType}
+	s := synthmodel.Shape{Layers: 2, Hidden: 64, Inter: 96, Heads: 4, KVHeads: 2, Vocab: 300, DType: synthmodel.Llama8B.DType}
 	dir := t.TempDir()
-	if err := WriteSynthetic(dir, s, 7); err != nil {
+	if err := synthmodel.Write(dir, s, 7); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []Compute{ComputeInt8, ComputeFloat32} {

@@ -43,7 +43,7 @@ func LoadCheckpoint(dir string, opts Options) (*Model, error) {
 	switch opts.Compute {
 	case ComputeDefault, ComputeFloat32:
 	case ComputeInt8:
-		return nil, fmt.Errorf("%s: %w: int8 compute runs CTranslate2 int8 models; a checkpoint runs float32 (convert it with --quantization int8_float16 for int8)", dir, ErrUnsupported)
+		return nil, fmt.Errorf("%s: %w: int8 compute runs CTranslate2 int8 models; a checkpoint runs float32 (convert it to an int8 type such as int8_float16 for int8 compute)", dir, ErrUnsupported)
 	default:
 		return nil, fmt.Errorf("unknown compute type %v", opts.Compute)
 	}

@@ -1,6 +1,6 @@
 package runtime
 
-import "github.com/ct2go/ct2go/runtime/kernels"
+import "github.com/ct2go/ct2go/internal/kernels"
 
 // PrefillFLOPs is the floating-point work (multiply and add counted
 // separately) of one prefill of T tokens from position 0 with the logits of

@@ -6,14 +6,15 @@ import (
 	"testing"
 
 	"github.com/ct2go/ct2go/format/ct2"
+	"github.com/ct2go/ct2go/internal/synthmodel"
 )
 
 // tinySynthetic writes a model small enough (a few KB) to corrupt every byte.
 func tinySynthetic(t testing.TB, dt ct2.DType) (dir string, bin []byte) {
 	t.Helper()
 	dir = scratchDir(t)
-	s := SyntheticShape{Layers: 2, Hidden: 8, Inter: 12, Heads: 2, KVHeads: 1, Vocab: 16, DType: dt}
-	if err := WriteSynthetic(dir, s, 3); err != nil {
+	s := synthmodel.Shape{Layers: 2, Hidden: 8, Inter: 12, Heads: 2, KVHeads: 1, Vocab: 16, DType: dt}
+	if err := synthmodel.Write(dir, s, 3); err != nil {
 		t.Fatal(err)
 	}
 	bin, err := os.ReadFile(filepath.Join(dir, "model.bin"))

@@ -4,9 +4,9 @@ import (
 	"math"
 	"testing"
 
+	"github.com/ct2go/ct2go/internal/kernels"
 	"github.com/ct2go/ct2go/internal/testfix"
 	"github.com/ct2go/ct2go/runtime/internal/testmodel"
-	"github.com/ct2go/ct2go/runtime/kernels"
 )
 
 // TestEveryISA reruns the headline parity checks on every other kernel level

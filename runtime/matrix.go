@@ -6,7 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/ct2go/ct2go/format/ct2"
-	"github.com/ct2go/ct2go/runtime/kernels"
+	"github.com/ct2go/ct2go/internal/kernels"
 )
 
 // matrix is one [rows, cols] weight as the compute path needs it. Exactly one

@@ -9,7 +9,7 @@ import (
 	"sync"
 
 	"github.com/ct2go/ct2go/format/ct2"
-	"github.com/ct2go/ct2go/runtime/kernels"
+	"github.com/ct2go/ct2go/internal/kernels"
 )
 
 // Options configure Load.

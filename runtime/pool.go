@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/ct2go/ct2go/runtime/kernels"
+	"github.com/ct2go/ct2go/internal/kernels"
 )
 
 // pool is a fixed set of persistent workers that split index ranges. Worker 0

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ct2go/ct2go/runtime/kernels"
+	"github.com/ct2go/ct2go/internal/kernels"
 )
 
 // BenchmarkPrefillFloat32 times float32-compute prefill on the synthetic 8B-wide model

@@ -6,7 +6,7 @@ import (
 	"math"
 
 	"github.com/ct2go/ct2go/format/ct2"
-	"github.com/ct2go/ct2go/runtime/kernels"
+	"github.com/ct2go/ct2go/internal/kernels"
 )
 
 // Session is one sequence being decoded: it owns the KV cache and scratch

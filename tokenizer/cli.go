@@ -1,10 +1,7 @@
 package tokenizer
 
 import (
-	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 )
 
 // TokenizeResult is what `ct2go tokenize --json` prints: the ids and their token strings.
@@ -18,37 +15,6 @@ type TokenizeResult struct {
 func (t *Tokenizer) Tokenize(text string, addSpecial bool) *TokenizeResult {
 	ids := t.Encode(text, addSpecial)
 	return &TokenizeResult{IDs: ids, Tokens: t.Tokens(ids)}
-}
-
-// FormatIDs renders ids space-separated, the plain (non-JSON) output of `ct2go tokenize`.
-func FormatIDs(ids []int) string {
-	var b strings.Builder
-	for i, id := range ids {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(strconv.Itoa(id))
-	}
-	return b.String()
-}
-
-// ParseIDs reads token ids for `ct2go detokenize IDS...`: each argument may hold several ids
-// separated by spaces or commas, optionally inside one JSON-style [ ... ].
-func ParseIDs(args []string) ([]int, error) {
-	joined := strings.TrimSpace(strings.Join(args, " "))
-	joined = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(joined, "["), "]"))
-	var ids []int
-	for _, f := range strings.FieldsFunc(joined, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r' }) {
-		id, err := strconv.Atoi(f)
-		if err != nil || id < 0 {
-			return nil, fmt.Errorf("token id %q: not a non-negative integer", f)
-		}
-		ids = append(ids, id)
-	}
-	if len(ids) == 0 && joined != "" {
-		return nil, errors.New("no token ids given")
-	}
-	return ids, nil
 }
 
 // CheckIDs reports the first id outside the vocabulary (Decode silently drops such ids, as HF

@@ -17,27 +17,6 @@ func TestCLIHelpers(t *testing.T) {
 	if !slices.Equal(r.IDs, []int{128000, 9906, 1917}) || !slices.Equal(r.Tokens, []string{"<|begin_of_text|>", "Hello", "Ġworld"}) {
 		t.Errorf("Tokenize = %+v", r)
 	}
-	if s := FormatIDs(r.IDs); s != "128000 9906 1917" {
-		t.Errorf("FormatIDs = %q", s)
-	}
-	for _, c := range []struct {
-		args []string
-		want []int
-		err  bool
-	}{
-		{[]string{"1", "2", "3"}, []int{1, 2, 3}, false},
-		{[]string{"1,2", "3"}, []int{1, 2, 3}, false},
-		{[]string{"[9906, 1917]"}, []int{9906, 1917}, false},
-		{[]string{"[", "9906,", "1917", "]"}, []int{9906, 1917}, false},
-		{nil, nil, false},
-		{[]string{"x"}, nil, true},
-		{[]string{"-1"}, nil, true},
-	} {
-		got, err := ParseIDs(c.args)
-		if (err != nil) != c.err || !slices.Equal(got, c.want) {
-			t.Errorf("ParseIDs(%q) = %v, %v", c.args, got, err)
-		}
-	}
 	if err := tok.CheckIDs([]int{0, 128256}); err != nil {
 		t.Error(err)
 	}
@@ -105,7 +84,7 @@ func TestLlama31SpecialLayout(t *testing.T) {
 	}
 }
 
-func itoa(i int) string { return FormatIDs([]int{i}) }
+func itoa(i int) string { return strconv.Itoa(i) }
 
 func TestCT2Vocabulary(t *testing.T) {
 	tok := fixtureTokenizer(t)

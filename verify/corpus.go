@@ -88,14 +88,14 @@ func TokenizeCorpus(tok *tokenizer.Tokenizer, text string) ([]int, error) {
 // than fit is an error. path names the text in errors.
 func CorpusWindows(path string, tokens []int, bos, ctx, chunks int) ([]NamedIDs, error) {
 	if ctx < 3 {
-		return nil, fmt.Errorf("--ctx %d: a window needs at least 3 tokens (positions ctx/2 … ctx-2 are scored)", ctx)
+		return nil, &CorpusError{Problem: CtxTooSmall, Ctx: ctx}
 	}
 	n := len(tokens) / ctx
 	if n == 0 {
-		return nil, fmt.Errorf("%s: %d tokens (with <|begin_of_text|>), fewer than one window of --ctx %d", path, len(tokens), ctx)
+		return nil, &CorpusError{Problem: TooFewTokens, Path: path, Ctx: ctx, Tokens: len(tokens)}
 	}
 	if chunks > n {
-		return nil, fmt.Errorf("%s: %d tokens hold %d windows of --ctx %d, not the %d asked for by --chunks", path, len(tokens), n, ctx, chunks)
+		return nil, &CorpusError{Problem: TooManyChunks, Path: path, Ctx: ctx, Tokens: len(tokens), Fit: n, Chunks: chunks}
 	}
 	if chunks > 0 {
 		n = chunks
@@ -162,12 +162,12 @@ func (r *Reference) CorpusWindows() []NamedIDs {
 func (r *Reference) CorpusInputs(windows []NamedIDs) ([]Input, error) {
 	if windows != nil {
 		if len(windows) > len(r.Prompts) {
-			return nil, fmt.Errorf("%s: %d windows, the text gives %d: use --chunks %d or remake the reference", r.Path, len(r.Prompts), len(windows), len(r.Prompts))
+			return nil, &CorpusError{Problem: ReferenceTooShort, Path: r.Path, Fit: len(r.Prompts), Chunks: len(windows)}
 		}
 		for i, w := range windows {
 			p := r.Prompts[i]
 			if p.Name != w.Name || !equalIDs(p.IDs, w.IDs) {
-				return nil, fmt.Errorf("%s: window %s differs from the text's (%d tokens vs --ctx %d): made from another text, --ctx or tokenizer", r.Path, p.Name, p.T, len(w.IDs))
+				return nil, &CorpusError{Problem: ReferenceMismatch, Path: r.Path, Window: p.Name, Tokens: p.T, Ctx: len(w.IDs)}
 			}
 		}
 	} else {
@@ -256,7 +256,7 @@ func (c *Corpus) writeText(b *strings.Builder) {
 // everything but Stats.
 func LoadCorpus(path string, tok *tokenizer.Tokenizer, ctx, chunks int) ([]NamedIDs, *Corpus, error) {
 	if ctx < 3 {
-		return nil, nil, fmt.Errorf("--ctx %d: a window needs at least 3 tokens (positions ctx/2 … ctx-2 are scored)", ctx)
+		return nil, nil, &CorpusError{Problem: CtxTooSmall, Ctx: ctx}
 	}
 	text, err := ReadText(path)
 	if err != nil {
@@ -278,8 +278,53 @@ func LoadCorpus(path string, tok *tokenizer.Tokenizer, ctx, chunks int) ([]Named
 func CheckCtx(ctx int, dirs ...string) error {
 	for _, d := range dirs {
 		if n, src := MaxPositions(d); n > 0 && ctx > n {
-			return fmt.Errorf("--ctx %d is longer than the model's %d positions (%s)", ctx, n, src)
+			return &CorpusError{Problem: CtxTooLong, Ctx: ctx, MaxPositions: n, Source: src}
 		}
 	}
 	return nil
+}
+
+// CorpusProblem says what is wrong with a corpus window size or count.
+type CorpusProblem int
+
+const (
+	CtxTooSmall       CorpusProblem = iota + 1 // fewer than 3 tokens per window
+	CtxTooLong                                 // longer than the model's positions
+	TooFewTokens                               // the text does not fill one window
+	TooManyChunks                              // more windows asked for than the text holds
+	ReferenceTooShort                          // a corpus reference holds fewer windows than the text
+	ReferenceMismatch                          // a reference window differs from the text's
+)
+
+// CorpusError is a corpus window problem. Its message names no command-line
+// flag: the CLI words it with its own flags (--ctx, --chunks).
+type CorpusError struct {
+	Problem CorpusProblem
+	Path    string // the text, or the reference file
+	Ctx     int    // window size (ReferenceMismatch: the text's window size)
+	Tokens  int    // tokens of the text (ReferenceMismatch: of the reference window)
+	Fit     int    // windows the text (ReferenceTooShort: the reference) holds
+	Chunks  int    // windows asked for (ReferenceTooShort: the text's windows)
+	Window  string // ReferenceMismatch: the window's name
+	// CtxTooLong: the model's positions and where that number comes from.
+	MaxPositions int
+	Source       string
+}
+
+func (e *CorpusError) Error() string {
+	switch e.Problem {
+	case CtxTooSmall:
+		return fmt.Sprintf("windows of %d tokens: a window needs at least 3 tokens (positions ctx/2 … ctx-2 are scored)", e.Ctx)
+	case CtxTooLong:
+		return fmt.Sprintf("windows of %d tokens are longer than the model's %d positions (%s)", e.Ctx, e.MaxPositions, e.Source)
+	case TooFewTokens:
+		return fmt.Sprintf("%s: %d tokens (with <|begin_of_text|>), fewer than one window of %d tokens", e.Path, e.Tokens, e.Ctx)
+	case TooManyChunks:
+		return fmt.Sprintf("%s: %d tokens hold %d windows of %d tokens, not the %d asked for", e.Path, e.Tokens, e.Fit, e.Ctx, e.Chunks)
+	case ReferenceTooShort:
+		return fmt.Sprintf("%s: %d windows, the text gives %d: compare %d windows or remake the reference", e.Path, e.Fit, e.Chunks, e.Fit)
+	case ReferenceMismatch:
+		return fmt.Sprintf("%s: window %s differs from the text's (%d tokens vs %d): made from another text, window size or tokenizer", e.Path, e.Window, e.Tokens, e.Ctx)
+	}
+	return "corpus windows: unknown problem"
 }

@@ -75,8 +75,8 @@ func TestCorpusWindows(t *testing.T) {
 		want        string
 	}{
 		{2, 0, "at least 3 tokens"},
-		{104, 0, "t.txt: 103 tokens (with <|begin_of_text|>), fewer than one window of --ctx 104"},
-		{25, 5, "hold 4 windows of --ctx 25, not the 5 asked for"},
+		{104, 0, "t.txt: 103 tokens (with <|begin_of_text|>), fewer than one window of 104 tokens"},
+		{25, 5, "hold 4 windows of 25 tokens, not the 5 asked for"},
 	} {
 		if _, err := CorpusWindows("t.txt", tokens, bos, c.ctx, c.chunks); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("ctx %d chunks %d: %v, want %q", c.ctx, c.chunks, err, c.want)
@@ -146,7 +146,7 @@ func TestMaxPositions(t *testing.T) {
 	if n, _ := MaxPositions(dir); n != 8192 {
 		t.Errorf("tokenizer_config: %d, want 8192", n)
 	}
-	if err := CheckCtx(8193, dir); err == nil || !strings.Contains(err.Error(), "--ctx 8193 is longer than the model's 8192 positions") {
+	if err := CheckCtx(8193, dir); err == nil || !strings.Contains(err.Error(), "windows of 8193 tokens are longer than the model's 8192 positions") {
 		t.Errorf("CheckCtx: %v", err)
 	}
 	if err := CheckCtx(8192, dir); err != nil {
@@ -324,5 +324,18 @@ func TestHTMLPrompts(t *testing.T) {
 	checkHTML(t, h.String(), 4, false)
 	if strings.Contains(h.String(), `class="threshold"`) || !strings.Contains(h.String(), `class="nonfinite"`) {
 		t.Error("disabled threshold drawn, or NaN position not marked")
+	}
+}
+
+// TestCorpusErrorNamesNoFlag: the library's wording is flag-free (the CLI adds
+// --ctx / --chunks), and every problem has its own message.
+func TestCorpusErrorNamesNoFlag(t *testing.T) {
+	seen := map[string]bool{}
+	for p := CtxTooSmall; p <= ReferenceMismatch; p++ {
+		msg := (&CorpusError{Problem: p, Path: "t.txt", Ctx: 8, Tokens: 5, Fit: 1, Chunks: 2, Window: "chunk0", MaxPositions: 4, Source: "config.json"}).Error()
+		if strings.Contains(msg, "--") || strings.Contains(msg, "unknown problem") || seen[msg] {
+			t.Errorf("problem %d: %q", p, msg)
+		}
+		seen[msg] = true
 	}
 }

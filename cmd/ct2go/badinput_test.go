@@ -19,10 +19,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ct2go/ct2go/convert/synth"
 	"github.com/ct2go/ct2go/format/ct2"
 	"github.com/ct2go/ct2go/format/safetensors"
-	"github.com/ct2go/ct2go/runtime"
+	"github.com/ct2go/ct2go/internal/synth"
+	"github.com/ct2go/ct2go/internal/synthmodel"
 	"github.com/ct2go/ct2go/verify"
 )
 
@@ -81,7 +81,7 @@ func tiny(t *testing.T) (ckpt, model string) {
 			return
 		}
 		m := filepath.Join(base, "tiny-ct2")
-		if err := runtime.WriteSynthetic(m, runtime.SyntheticShape{Layers: 1, Hidden: 8, Inter: 12, Heads: 2, KVHeads: 1, Vocab: 16, DType: ct2.Int8}, 3); err != nil {
+		if err := synthmodel.Write(m, synthmodel.Shape{Layers: 1, Hidden: 8, Inter: 12, Heads: 2, KVHeads: 1, Vocab: 16, DType: ct2.Int8}, 3); err != nil {
 			tinyInputs.err = err
 			return
 		}

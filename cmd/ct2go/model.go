@@ -12,8 +12,8 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
-	"github.com/ct2go/ct2go/convert/hub"
 	"github.com/ct2go/ct2go/format/hf"
+	"github.com/ct2go/ct2go/hub"
 	"github.com/ct2go/ct2go/internal/fsutil"
 )
 

@@ -180,11 +180,11 @@ func referencePrompts(c *cli.Context, dir string) ([]verify.NamedIDs, map[string
 			return nil, nil, fmt.Errorf("%s: the checkpoint %s has no tokenizer.json to encode it", text, dir)
 		}
 		if err := verify.CheckCtx(c.Int("ctx"), dir); err != nil {
-			return nil, nil, err
+			return nil, nil, wordCorpus(err)
 		}
 		windows, corpus, err := verify.LoadCorpus(text, tok, c.Int("ctx"), c.Int("chunks"))
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, wordCorpus(err)
 		}
 		return windows, map[string]string{verify.MetaCtx: strconv.Itoa(corpus.Ctx), verify.MetaText: filepath.Base(text)}, nil
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -146,7 +145,10 @@ func runRun(c *cli.Context) error {
 	var ids []int
 	if s := c.String("ids"); s != "" {
 		var err error
-		if ids, err = parseIDs(s); err != nil {
+		if ids, err = parseIDs([]string{s}); err == nil && len(ids) == 0 {
+			err = errors.New("no ids")
+		}
+		if err != nil {
 			return usagef("--ids: %v", err)
 		}
 	}
@@ -260,21 +262,6 @@ func readPrompt(c *cli.Context) (string, error) {
 		return read("stdin", os.Stdin)
 	}
 	return c.String("prompt"), nil
-}
-
-func parseIDs(s string) ([]int, error) {
-	var ids []int
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
-		id, err := strconv.Atoi(f)
-		if err != nil || id < 0 {
-			return nil, fmt.Errorf("%q is not a token id", f)
-		}
-		ids = append(ids, id)
-	}
-	if len(ids) == 0 {
-		return nil, errors.New("no ids")
-	}
-	return ids, nil
 }
 
 // textWriter streams text to w as it comes.

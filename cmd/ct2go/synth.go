@@ -11,7 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/ct2go/ct2go/convert/synth"
+	"github.com/ct2go/ct2go/internal/synth"
 )
 
 func synthCommand() *cli.Command {

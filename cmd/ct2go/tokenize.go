@@ -78,7 +78,7 @@ func tokenizeCommand() *cli.Command {
 			if c.Bool("json") {
 				return printJSON(os.Stdout, res)
 			}
-			fmt.Println(tokenizer.FormatIDs(res.IDs))
+			fmt.Println(formatIDs(res.IDs))
 			for i, id := range res.IDs {
 				fmt.Printf("%8d  %q\n", id, res.Tokens[i])
 			}
@@ -98,7 +98,7 @@ func detokenizeCommand() *cli.Command {
 			offlineFlag,
 		},
 		Action: func(c *cli.Context) error {
-			ids, err := tokenizer.ParseIDs(c.Args().Slice())
+			ids, err := parseIDs(c.Args().Slice())
 			if err != nil {
 				return usagef("%v", err)
 			}

@@ -15,7 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ct2go/ct2go/convert"
-	"github.com/ct2go/ct2go/convert/synth"
+	"github.com/ct2go/ct2go/internal/synth"
 	"github.com/ct2go/ct2go/internal/testfix"
 )
 

@@ -237,13 +237,14 @@ func corpusTokenizer(need string, dirs ...string) (*tokenizer.Tokenizer, error) 
 func loadCorpus(c *cli.Context, dirs ...string) ([]verify.NamedIDs, *verify.Corpus, error) {
 	text, ctx := c.String("text"), c.Int("ctx")
 	if err := verify.CheckCtx(ctx, dirs...); err != nil {
-		return nil, nil, err
+		return nil, nil, wordCorpus(err)
 	}
 	tok, err := corpusTokenizer(text, dirs...)
 	if err != nil {
 		return nil, nil, err
 	}
-	return verify.LoadCorpus(text, tok, ctx, c.Int("chunks"))
+	windows, corpus, err := verify.LoadCorpus(text, tok, ctx, c.Int("chunks"))
+	return windows, corpus, wordCorpus(err)
 }
 
 // referenceSource reads --reference (prompts or corpus windows).
@@ -281,7 +282,7 @@ func referenceSource(c *cli.Context, m *runtime.Model, dir, refPath string) (*ve
 	}
 	corpus.ScoredPerWindow = corpus.Ctx - 1 - corpus.Ctx/2
 	if s.inputs, err = ref.CorpusInputs(windows); err != nil {
-		return s, verifyErr(err)
+		return s, verifyErr(wordCorpus(err))
 	}
 	s.corpus = corpus
 	return s, nil

@@ -117,7 +117,7 @@ func checkRevision(rev string) error {
 // where that applies.
 func Resolve(ctx context.Context, spec string, opts Options) (string, error) {
 	if spec == "" {
-		return "", errors.New("empty --model")
+		return "", errors.New("empty model id")
 	}
 	if fi, err := os.Stat(spec); err == nil {
 		if !fi.IsDir() {

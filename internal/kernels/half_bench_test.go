@@ -52,7 +52,7 @@ func reportGFLOPS(b *testing.B, flops float64, fastest time.Duration, peak float
 // right before in the same process; "of-peak-cpu" divides flops per CPU-second by one
 // core's probe flops per CPU-second (see reportGFLOPS). Generic is skipped (too slow).
 //
-//	go test -run '^$' -bench GemmPrefill -benchtime 3x ./runtime/kernels
+//	go test -run '^$' -bench GemmPrefill -benchtime 3x ./internal/kernels
 func BenchmarkGemmPrefill(b *testing.B) {
 	r := rand.New(rand.NewPCG(51, 52))
 	for _, shape := range [][2]int{{4096, 4096}, {14336, 4096}, {4096, 14336}} {

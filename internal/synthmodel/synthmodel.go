@@ -1,4 +1,6 @@
-package runtime
+// Package synthmodel writes random-weight CTranslate2 Llama models of any
+// shape for tests and benchmarks (the runtime never reads it).
+package synthmodel
 
 import (
 	"bufio"
@@ -12,8 +14,8 @@ import (
 	"github.com/ct2go/ct2go/format/ct2"
 )
 
-// SyntheticShape describes a random-weight Llama decoder for benchmarks.
-type SyntheticShape struct {
+// Shape describes a random-weight Llama decoder for benchmarks.
+type Shape struct {
 	Layers, Hidden, Inter, Heads, KVHeads, Vocab int
 	// DType of the linear weights, embeddings and projection: ct2.Int8
 	// (int8_float32: float32 gammas, per-row scales), ct2.BFloat16 or ct2.Float32.
@@ -22,13 +24,13 @@ type SyntheticShape struct {
 
 // Llama8B is Llama-3.1-8B's geometry (the performance anchor of
 // ctranslate2-runtime.md §7); set Layers lower to extrapolate per layer.
-var Llama8B = SyntheticShape{Layers: 32, Hidden: 4096, Inter: 14336, Heads: 32, KVHeads: 8, Vocab: 128256, DType: ct2.Int8}
+var Llama8B = Shape{Layers: 32, Hidden: 4096, Inter: 14336, Heads: 32, KVHeads: 8, Vocab: 128256, DType: ct2.Int8}
 
-// WriteSynthetic writes a CTranslate2 model directory (model.bin,
+// Write writes a CTranslate2 model directory (model.bin,
 // config.json, vocabulary.json) with uniformly random weights of shape s.
 // Weights are scaled so every matrix product keeps activations near unit
 // size (|w| <= sqrt(3/cols)); the model means nothing but runs like a real one.
-func WriteSynthetic(dir string, s SyntheticShape, seed uint64) error {
+func Write(dir string, s Shape, seed uint64) error {
 	if s.Layers < 1 || s.Hidden < 2 || s.Inter < 1 || s.Heads < 1 || s.KVHeads < 1 || s.Vocab < 1 ||
 		s.Hidden%s.Heads != 0 || (s.Hidden/s.Heads)%2 != 0 || s.Heads%s.KVHeads != 0 {
 		return fmt.Errorf("synthetic model: inconsistent shape %+v", s)

@@ -7,7 +7,7 @@ import (
 
 // FuzzInt8Kernels draws shapes and contents from the fuzzer and checks every int8 kernel at
 // every ISA level against an int64 oracle. The seed corpus runs with plain `go test`;
-// `go test -fuzz FuzzInt8Kernels ./runtime/kernels` explores further.
+// `go test -fuzz FuzzInt8Kernels ./internal/kernels` explores further.
 func FuzzInt8Kernels(f *testing.F) {
 	for _, s := range []struct {
 		rows, cols, n uint8

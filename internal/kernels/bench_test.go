@@ -13,7 +13,7 @@ import (
 // Benchmarks report bandwidth with b.SetBytes (MB/s column, 1 MB = 1e6 B) and, for GEMM,
 // a GMAC/s metric. Run all of them in one go so ratios come from one machine state:
 //
-//	go test -run '^$' -bench . -benchtime 20x ./runtime/kernels
+//	go test -run '^$' -bench . -benchtime 20x ./internal/kernels
 //
 // The GEMV benchmarks rotate over weight matrices cut from one 1 GiB buffer so each call
 // reads its matrix from DRAM, as a decode step does (the 7.5 GB of an 8B int8 model cannot

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/ct2go/ct2go/convert/hub"
+	"github.com/ct2go/ct2go/hub"
 )
 
 // How cmd/ct2go resolves --model (compiled, not run: it would reach the network).
