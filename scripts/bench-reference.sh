@@ -47,10 +47,8 @@ for t in $THREADS; do
 done
 
 if "$CT2GO" reference --help 2>/dev/null | grep -q -- '--text'; then
-  # A corpus of random-looking words, tokenized by the checkpoint's tokenizer; 512-token context, one chunk.
-  awk 'BEGIN { srand(7); n = split("the of and to in is was for on that with as by at from his her it an be this which or had", w, " ");
-    for (i = 0; i < 3000; i++) printf "%s%s", (i ? " " : ""), w[1 + int(rand() * n)]; print "" }' > "$WORK/corpus.txt"
+  # The shipped public-domain text (testdata/tom-sawyer.txt), tokenized by the checkpoint's tokenizer.
   echo "== --text, --ctx 512 --chunks 1, 2 threads =="
-  "$CT2GO" reference --model "$SYNTH" --text "$WORK/corpus.txt" --ctx 512 --chunks 1 --output "$WORK/ref-text.safetensors" --threads 2 --peak --force
+  "$CT2GO" reference --model "$SYNTH" --text testdata/tom-sawyer.txt --ctx 512 --chunks 1 --output "$WORK/ref-text.safetensors" --threads 2 --peak --force
 fi
 echo "the synthetic checkpoint stays in $SYNTH for reruns: rm -rf it when done"

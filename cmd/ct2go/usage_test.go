@@ -159,6 +159,11 @@ func TestModelPaths(t *testing.T) {
 		{[]string{"convert", "--model", "~nobody/x", "--output_dir", out}, exitFailure, []string{"no such directory"}},
 		{[]string{"inspect", "/no/such/model.bin"}, exitFailure, []string{"/no/such/model.bin: no such directory"}},
 		{[]string{"convert", "--model", "acme/absent", "--output_dir", out, "--offline"}, exitFailure, []string{"acme/absent: not found locally (no such directory), nor on the hub:", "offline"}},
+		{[]string{"run", "--model", ckpt, "--prompt", "Hi"}, exitUsage, []string{"is a Hugging Face checkpoint, not a CTranslate2 model: convert it first"}},
+		{[]string{"run", "--model", filepath.Join(model, "model.bin"), "--prompt", "Hi"}, exitUsage, []string{"model.bin: give its directory"}},
+		{[]string{"verify", "--model", ckpt, "--reference", "ref.safetensors"}, exitUsage, []string{"is a Hugging Face checkpoint, not a CTranslate2 model"}},
+		{[]string{"verify", "--model", model, "--against", ckpt, "--prompts", "p.json"}, exitUsage, []string{ckpt + " is a Hugging Face checkpoint"}},
+		{[]string{"verify", "--model", "./no/such/dir", "--reference", "ref.safetensors"}, exitVerifyError, []string{"./no/such/dir: no such directory"}},
 	} {
 		r := ct2go(t, env, c.args...)
 		if r.code != c.code || strings.Count(r.stderr, "\n") != 1 || strings.Contains(r.stderr, "127.0.0.1") {

@@ -120,6 +120,18 @@ func runVerify(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	for _, p := range []string{dir, against} {
+		if p == "" {
+			continue
+		}
+		// A path of the wrong kind is a usage error; a missing one is verify's error (exit 2 as well).
+		if err := checkModelPath("verify", p, kindCT2Dir); err != nil {
+			if errors.As(err, new(usageError)) {
+				return err
+			}
+			return verifyErr(err)
+		}
+	}
 	opts := runtime.Options{Compute: compute, Threads: c.Int("threads"), Weights: weights}
 	m, err := runtime.Load(dir, opts)
 	if err != nil {
