@@ -193,46 +193,12 @@ func gemmF32AVX2(dst []float32, ldDst int, w []float32, rows, cols int, x []floa
 	}
 }
 
-// gemmF32AVX2Tiled packs 32-token blocks (superblocks of packBudget bytes) like the AVX-512
-// path and runs the 6-row x 16-token FMA tile over them (avx2TileBlock), in column chunks
-// like the AVX-512 path (tileChunkCols).
+// gemmF32AVX2Tiled runs the 6-row x 16-token FMA tile (avx2TileBlock) with the AVX-512
+// path's blocking: packed 32-token superblocks and column chunks (gemmF32Blocked).
 func gemmF32AVX2Tiled(dst []float32, ldDst int, w []float32, rows, cols int, x []float32, n int, pre []byte) {
-	blk := tileToks * cols * 4
-	kc := tileChunkCols(cols)
-	nbAll := (n + tileToks - 1) / tileToks
-	superBlocks := min(max(1, packBudget/(tileToks*kc*4)), nbAll)
-	sc := gemmPool.Get().(*gemmScratch)
-	var xp, xb []byte
-	if pre == nil {
-		if cap(sc.xp) < superBlocks*blk {
-			sc.xp = make([]byte, superBlocks*blk)
-		}
-		xp = sc.xp[:superBlocks*blk]
-		xb = unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), 4*len(x))
-	}
-	for s0 := 0; s0 < n; s0 += superBlocks * tileToks {
-		ns := min(superBlocks*tileToks, n-s0)
-		nb := (ns + tileToks - 1) / tileToks
-		if pre != nil {
-			xp = pre[s0/tileToks*blk:]
-		} else {
-			for b := 0; b < nb; b++ {
-				t0 := s0 + b*tileToks
-				packTokens(xp[b*blk:], xb[4*t0*cols:], 4*cols, cols, min(tileToks, n-t0), 0)
-			}
-		}
-		for c0 := 0; c0 < cols; c0 += kc {
-			nk := min(kc, cols-c0)
-			for r0 := 0; r0 < rows; r0 += avx2TileRows {
-				nr := min(avx2TileRows, rows-r0)
-				for b := 0; b < nb; b++ {
-					t0 := s0 + b*tileToks
-					avx2TileBlock(dst[t0*ldDst+r0:], ldDst, w[r0*cols+c0:], cols, nr, xp[b*blk+c0*tileToks*4:], nk, min(tileToks, n-t0), min(c0, 1))
-				}
-			}
-		}
-	}
-	gemmPool.Put(sc)
+	gemmF32Blocked(rows, cols, x, n, pre, avx2TileRows, func(r0, nr, c0, nk, t0 int, xb []byte) {
+		avx2TileBlock(dst[t0*ldDst+r0:], ldDst, w[r0*cols+c0:], cols, nr, xb, nk, min(tileToks, n-t0), min(c0, 1))
+	})
 }
 
 // avx2TileRows is the row height of the AVX2 float32 tile (gemmF32AVX2Tile6x16).

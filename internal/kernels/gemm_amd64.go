@@ -283,13 +283,13 @@ func tileChunkCols(cols int) int {
 	return min(kc, cols)
 }
 
-// gemmF32Tiled512 runs the 8x32 tile over tokens [0, n); pre, if not nil, holds them packed
-// (PackedF32), otherwise each superblock is packed into pooled scratch.
-func gemmF32Tiled512(dst []float32, ldDst int, w []float32, rows, cols int, x []float32, n int, pre []byte) {
-	var idx [16]int32
-	for t := range idx {
-		idx[t] = int32(t * ldDst)
-	}
+// gemmF32Blocked is the loop structure both float32 register tiles share: tokens in
+// 32-token blocks packed once per superblock of packBudget bytes (pre, if not nil, holds
+// them already packed: PackedF32), columns in L2-sized chunks (tileChunkCols), rows in
+// steps of tileRows. tile computes rows [r0, r0+nr) over columns [c0, c0+nk) of the block
+// of tokens starting at t0, whose packed columns start at xb; it continues the sums in
+// dst when c0 > 0.
+func gemmF32Blocked(rows, cols int, x []float32, n int, pre []byte, tileRows int, tile func(r0, nr, c0, nk, t0 int, xb []byte)) {
 	blk := tileToks * cols * 4 // bytes of one packed 32-token block
 	kc := tileChunkCols(cols)
 	nbAll := (n + tileToks - 1) / tileToks
@@ -316,17 +316,25 @@ func gemmF32Tiled512(dst []float32, ldDst int, w []float32, rows, cols int, x []
 		}
 		for c0 := 0; c0 < cols; c0 += kc {
 			nk := min(kc, cols-c0)
-			acc := min(c0, 1)
 			for r0 := 0; r0 < rows; r0 += tileRows {
 				nr := min(tileRows, rows-r0)
 				for b := 0; b < nb; b++ {
-					t0 := s0 + b*tileToks
-					mask := uint64(1)<<min(tileToks, n-t0) - 1
-					xo := b*blk + c0*tileToks*4 // column c0 of block b
-					gemmF32Tile8x32(&dst[t0*ldDst+r0], ldDst, &w[r0*cols+c0], cols, nk, &xp[xo], nr, mask, &idx[0], acc, uintptr(unsafe.Pointer(&xp[xo])))
+					tile(r0, nr, c0, nk, s0+b*tileToks, xp[b*blk+c0*tileToks*4:]) // column c0 of block b
 				}
 			}
 		}
 	}
 	gemmPool.Put(sc)
+}
+
+// gemmF32Tiled512 runs the 8x32 tile over tokens [0, n) (gemmF32Blocked).
+func gemmF32Tiled512(dst []float32, ldDst int, w []float32, rows, cols int, x []float32, n int, pre []byte) {
+	var idx [16]int32
+	for t := range idx {
+		idx[t] = int32(t * ldDst)
+	}
+	gemmF32Blocked(rows, cols, x, n, pre, tileRows, func(r0, nr, c0, nk, t0 int, xb []byte) {
+		mask := uint64(1)<<min(tileToks, n-t0) - 1
+		gemmF32Tile8x32(&dst[t0*ldDst+r0], ldDst, &w[r0*cols+c0], cols, nk, &xb[0], nr, mask, &idx[0], min(c0, 1), uintptr(unsafe.Pointer(&xb[0])))
+	})
 }
