@@ -3,6 +3,7 @@ package convert
 import (
 	"hash/maphash"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -114,7 +115,7 @@ func sameSources(a, b *Var) bool {
 // equalVars compares two variables of equal shape and load dtype element by
 // element, a chunk of rows at a time.
 func equalVars(a, b *Var) bool {
-	if !equalShape(a.Shape, b.Shape) || a.load != b.load {
+	if !slices.Equal(a.Shape, b.Shape) || a.load != b.load {
 		return false
 	}
 	if sameSources(a, b) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -152,7 +153,7 @@ func checkAccepted(t *testing.T, tm *TextModel) {
 	}
 	for name, shape := range want {
 		ref, ok := tm.Tensors[name]
-		if !ok || !equalShape(ref.Shape(), shape) {
+		if !ok || !slices.Equal(ref.Shape(), shape) {
 			t.Fatalf("accepted with %s = %v, config implies %v", name, ref.Shape(), shape)
 		}
 	}
@@ -185,7 +186,7 @@ func checkAccepted(t *testing.T, tm *TextModel) {
 			for i := 0; i < p.Layers; i++ {
 				n := fmt.Sprintf("decoder/layer_%d/self_attention/linear_0/weight", i)
 				j := sort.SearchStrings(names, n)
-				if j == len(names) || names[j] != n || !equalShape(vars[j].Shape, []int{qkv, p.Hidden}) {
+				if j == len(names) || names[j] != n || !slices.Equal(vars[j].Shape, []int{qkv, p.Hidden}) {
 					t.Fatalf("%s: %s missing or not [%d %d]", qn, n, qkv, p.Hidden)
 				}
 			}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/ct2go/ct2go/format/ct2"
@@ -59,7 +60,7 @@ func diffVariables(t *testing.T, path string, m *testfix.Manifest) {
 		delete(want, v.Name)
 		w := m.ModelBin.Variables[j]
 		s := sha256.Sum256(mm.Bytes(v))
-		if v.DType.String() != w.DType || hex.EncodeToString(s[:]) != w.SHA256 || !equalShape(v.Shape, w.Shape) {
+		if v.DType.String() != w.DType || hex.EncodeToString(s[:]) != w.SHA256 || !slices.Equal(v.Shape, w.Shape) {
 			if shown++; shown <= 12 {
 				t.Errorf("  variable %s: %s %v differs from golden %s %v", v.Name, v.DType, v.Shape, w.DType, w.Shape)
 			}

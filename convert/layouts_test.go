@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -171,7 +172,7 @@ func TestStripGolden(t *testing.T) {
 			t.Errorf("missing %s", w.Name)
 			continue
 		}
-		if ten.DType != w.DType || !equalShape(ten.Shape, w.Shape) || sha(ten.Bytes()) != w.SHA256 {
+		if ten.DType != w.DType || !slices.Equal(ten.Shape, w.Shape) || sha(ten.Bytes()) != w.SHA256 {
 			t.Errorf("%s: %s %v differs from golden %s %v", w.Name, ten.DType, ten.Shape, w.DType, w.Shape)
 		}
 	}

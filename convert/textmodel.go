@@ -26,15 +26,3 @@ func firstDim(t *safetensors.Tensor) int {
 	}
 	return t.Shape[0]
 }
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}

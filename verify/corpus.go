@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -166,7 +167,7 @@ func (r *Reference) CorpusInputs(windows []NamedIDs) ([]Input, error) {
 		}
 		for i, w := range windows {
 			p := r.Prompts[i]
-			if p.Name != w.Name || !equalIDs(p.IDs, w.IDs) {
+			if p.Name != w.Name || !slices.Equal(p.IDs, w.IDs) {
 				return nil, &CorpusError{Problem: ReferenceMismatch, Path: r.Path, Window: p.Name, Tokens: p.T, Ctx: len(w.IDs)}
 			}
 		}
@@ -178,18 +179,6 @@ func (r *Reference) CorpusInputs(windows []NamedIDs) ([]Input, error) {
 		byName[p.Name] = p
 	}
 	return CorpusInputs(windows, func(w NamedIDs) ([]float32, error) { return byName[w.Name].Logits(), nil }), nil
-}
-
-func equalIDs(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // MaxPositions is the longest context a model directory declares: config.json's

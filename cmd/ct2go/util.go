@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -15,24 +12,7 @@ import (
 )
 
 // peakRSS is the process's resident-set high-water mark (VmHWM) in bytes.
-func peakRSS() int64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			fields := strings.Fields(rest)
-			if len(fields) > 0 {
-				kb, _ := strconv.ParseInt(fields[0], 10, 64)
-				return kb * 1024
-			}
-		}
-	}
-	return 0
-}
+func peakRSS() int64 { return statusBytes("VmHWM:") }
 
 // progress returns a byte-counting callback that drives a progress bar on
 // stderr when stderr is a terminal and the user did not ask for quiet or

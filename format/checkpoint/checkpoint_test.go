@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -52,7 +53,7 @@ func TestOpenFixture(t *testing.T) {
 		}
 		n := int64(ref.Rows) * (ref.T.NBytes / int64(ref.T.Shape[0]))
 		sum := sha256.Sum256(ref.T.Bytes()[:n])
-		if ref.T.DType != g.DType || !equalShape(ref.Shape(), g.Shape) || hex.EncodeToString(sum[:]) != g.SHA256 {
+		if ref.T.DType != g.DType || !slices.Equal(ref.Shape(), g.Shape) || hex.EncodeToString(sum[:]) != g.SHA256 {
 			t.Errorf("%s: %s %v sha %x, golden %s %v %s", g.Name, ref.T.DType, ref.Shape(), sum, g.DType, g.Shape, g.SHA256)
 		}
 	}

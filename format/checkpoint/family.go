@@ -3,6 +3,7 @@ package checkpoint
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -158,7 +159,7 @@ func (tm *TextModel) finish(probs []string) error {
 			missing = append(missing, name)
 			continue
 		}
-		if !equalShape(ref.Shape(), shape) {
+		if !slices.Equal(ref.Shape(), shape) {
 			probs = append(probs, fmt.Sprintf("tensor %s%s has shape %v, config implies %v", srcName(ref), inFile(ref), ref.Shape(), shape))
 		}
 		switch ref.T.DType {
@@ -190,18 +191,6 @@ func inFile(r Ref) string {
 		return ""
 	}
 	return " (" + filepath.Base(r.T.File.Path) + ")"
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func dedupe(s []string) []string {

@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -149,7 +150,7 @@ func (f mllamaFamily) Text(dir string, cfg *hf.Config, ck *safetensors.Checkpoin
 		case cross[n]:
 			if want, ok := crossT[tail]; !ok {
 				probs = append(probs, fmt.Sprintf("unexpected tensor %s (layer %d is a cross-attention layer)", name, n))
-			} else if !equalShape(ten.Shape, want) {
+			} else if !slices.Equal(ten.Shape, want) {
 				probs = append(probs, fmt.Sprintf("tensor %s%s has shape %v, config implies %v", name, inFile(Ref{T: ten}), ten.Shape, want))
 			} else {
 				seenCross[fmt.Sprintf("%d.%s", n, tail)] = true
