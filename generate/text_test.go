@@ -65,7 +65,7 @@ func TestVocabularyDecoder(t *testing.T) {
 	}
 	// Ids of single bytes that form a split and an ill-formed sequence.
 	byteID := func(b byte) int {
-		id, ok := m.TokenID(string(byteToRune[b]))
+		id, ok := m.TokenID(tokenizer.ByteLevelToken([]byte{b}))
 		if !ok {
 			t.Fatalf("no token for byte %#x", b)
 		}

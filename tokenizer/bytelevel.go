@@ -121,3 +121,36 @@ func seqInfo(c byte) (need int, lo, hi byte) {
 	}
 	return 0, 0, 0
 }
+
+// ByteLevelToken is the byte-level string of raw bytes (GPT-2's bytes_to_unicode), the form
+// byte-level BPE vocabularies such as CTranslate2's vocabulary.json store tokens in.
+func ByteLevelToken(raw []byte) string { return byteLevelEncode(raw) }
+
+// ByteLevelBytes is the raw bytes of a byte-level token; a token with a character outside the
+// byte alphabet stands for its own UTF-8 bytes, as in HF's ByteLevel decoder.
+func ByteLevelBytes(tok string) []byte {
+	raw, _ := byteLevelDecode(tok)
+	return raw
+}
+
+// ByteStream turns a stream of raw token bytes into text: Write returns the text that is
+// final (a trailing, still valid but incomplete UTF-8 sequence is held back), Flush the rest;
+// ill-formed bytes become U+FFFD as in Decode.
+type ByteStream struct{ buf []byte }
+
+func (s *ByteStream) Write(raw []byte) string {
+	s.buf = append(s.buf, raw...)
+	n := completePrefix(s.buf)
+	if n == 0 {
+		return ""
+	}
+	out := string(appendLossyUTF8(nil, s.buf[:n]))
+	s.buf = append(s.buf[:0], s.buf[n:]...)
+	return out
+}
+
+func (s *ByteStream) Flush() string {
+	out := string(appendLossyUTF8(nil, s.buf))
+	s.buf = s.buf[:0]
+	return out
+}
