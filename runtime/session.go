@@ -26,9 +26,10 @@ type Session struct {
 	xq                             []int8
 	xs                             []float32
 	acc                            []int32
-	wbuf                           [][]float32       // per worker: dequantized weight rows (float32 path)
-	packed                         kernels.PackedF32 // a linear call's tokens, packed for the float32 GEMM
-	scores                         [][]float32       // per worker: attention scores [group][maxLen]
+	wbuf                           [][]float32        // per worker: dequantized weight rows (float32 path)
+	packed                         kernels.PackedF32  // a linear call's tokens, packed for the float32 GEMM
+	packedI8                       kernels.PackedInt8 // the int8 linears' quantized tokens, packed for the GEMM
+	scores                         [][]float32        // per worker: attention scores [group][maxLen]
 	embQ                           []int8
 
 	prof *stepProfile // non-nil while bench --profile records (profile.go)
@@ -184,6 +185,15 @@ func (s *Session) forward(ctx context.Context, ids []int, all bool) ([][]float32
 			t0 = s.tick()
 			s.gateUpInt8(l.gate, l.up, s.xn, s.gate, s.up)
 			s.tock(opGateUp, t0)
+		} else if c.Compute == ComputeInt8 {
+			// gate and up read the same input: quantize and pack it once.
+			t0 = s.tick()
+			s.quantize(s.xn, T, l.gate.cols)
+			s.linearInt8(l.gate, T, s.gate, true)
+			s.tock(opGate, t0)
+			t0 = s.tick()
+			s.linearInt8(l.up, T, s.up, false)
+			s.tock(opUp, t0)
 		} else {
 			t0 = s.tick()
 			s.linear(l.gate, s.xn, T, s.gate, true)
@@ -290,39 +300,8 @@ func (s *Session) linear(w *matrix, x []float32, n int, out []float32, act bool)
 	m := s.m
 	rows, cols := w.rows, w.cols
 	if m.cfg.Compute == ComputeInt8 {
-		// Dynamic per-token quantization (common.cc:339-400).
-		tq := s.tick()
-		s.xq = grow(s.xq, n*cols)
-		s.xs = grow(s.xs, n)
-		xq, xs := s.xq, s.xs
-		quant := func(_, lo, hi int) {
-			for t := lo; t < hi; t++ {
-				xs[t] = kernels.QuantizeRowInt8(xq[t*cols:(t+1)*cols], x[t*cols:(t+1)*cols])
-			}
-		}
-		if n*cols >= 1<<16 {
-			m.pool.run(n, quant)
-		} else {
-			quant(0, 0, n)
-		}
-		s.addQuant(tq)
-		s.acc = grow(s.acc, n*rows)
-		acc := s.acc
-		m.pool.runChunks(rows, 16, gemvChunks(m.pool, rows, cols, n), func(_, lo, hi int) {
-			wr := w.i8[lo*cols : hi*cols]
-			if n == 1 {
-				kernels.GemvInt8Comp(acc[lo:hi], wr, hi-lo, cols, xq, w.comp[lo:hi])
-			} else {
-				kernels.GemmInt8Comp(acc[lo:], rows, wr, hi-lo, cols, xq, n, w.comp[lo:hi])
-			}
-			for t := 0; t < n; t++ {
-				o := out[t*rows+lo : t*rows+hi]
-				kernels.DequantRowInt32(o, acc[t*rows+lo:t*rows+hi], xs[t], w.scale[lo:hi])
-				if act {
-					silu(o)
-				}
-			}
-		})
+		s.quantize(x, n, cols)
+		s.linearInt8(w, n, out, act)
 		return
 	}
 	// Float32 compute. Prefill packs the tokens once (kernels.PackedF32) and every
@@ -356,6 +335,57 @@ func (s *Session) linear(w *matrix, x []float32, n int, out []float32, act bool)
 		if act {
 			for t := 0; t < n; t++ {
 				silu(out[t*rows+lo : t*rows+hi])
+			}
+		}
+	})
+}
+
+// quantize prepares the int8 input of the linears that read x [n, cols]:
+// dynamic per-token quantization (common.cc:339-400) into s.xq with the
+// scales in s.xs and, for n > 1, the tokens packed once for every worker's
+// GEMM (kernels.PackedInt8) instead of once per row chunk.
+func (s *Session) quantize(x []float32, n, cols int) {
+	tq := s.tick()
+	s.xq = grow(s.xq, n*cols)
+	s.xs = grow(s.xs, n)
+	xq, xs := s.xq, s.xs
+	quant := func(_, lo, hi int) {
+		for t := lo; t < hi; t++ {
+			xs[t] = kernels.QuantizeRowInt8(xq[t*cols:(t+1)*cols], x[t*cols:(t+1)*cols])
+		}
+	}
+	if n*cols >= 1<<16 {
+		s.m.pool.run(n, quant)
+	} else {
+		quant(0, 0, n)
+	}
+	if n > 1 {
+		s.packedI8.Pack(xq[:n*cols], n, cols)
+	}
+	s.addQuant(tq)
+}
+
+// linearInt8 is linear's int8 compute on the input quantize prepared (the
+// same input serves several matrices, e.g. the FFN gate and up). The int32
+// products are exact, so how they are split and packed cannot change a bit.
+func (s *Session) linearInt8(w *matrix, n int, out []float32, act bool) {
+	m := s.m
+	rows, cols := w.rows, w.cols
+	xq, xs := s.xq, s.xs
+	s.acc = grow(s.acc, n*rows)
+	acc := s.acc
+	m.pool.runChunks(rows, 16, gemvChunks(m.pool, rows, cols, n), func(_, lo, hi int) {
+		wr := w.i8[lo*cols : hi*cols]
+		if n == 1 {
+			kernels.GemvInt8Comp(acc[lo:hi], wr, hi-lo, cols, xq, w.comp[lo:hi])
+		} else {
+			kernels.GemmInt8Packed(acc[lo:], rows, wr, hi-lo, &s.packedI8, w.comp[lo:hi])
+		}
+		for t := 0; t < n; t++ {
+			o := out[t*rows+lo : t*rows+hi]
+			kernels.DequantRowInt32(o, acc[t*rows+lo:t*rows+hi], xs[t], w.scale[lo:hi])
+			if act {
+				silu(o)
 			}
 		}
 	})

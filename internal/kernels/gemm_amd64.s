@@ -55,6 +55,42 @@
 	KMOVW        R11, K2 \
 	VPSCATTERDD  zb, K2, off(R13)(Z26*4)
 
+// TSTORE writes tokens j, 4+j, 8+j and 12+j of a 16-token half from U (rows 0-3 of those
+// tokens, one 128-bit lane per token) and V (rows 4-7): R is the address of token j; SI
+// holds 4 tokens' stride, R8 12 tokens'. Z28/Z29 select the lanes (tok4Lo/tok4Hi), Z30
+// holds comp[0..7] twice.
+#define TSTORE(U, V, R) \
+	VMOVDQA64     U, Z31 \
+	VPERMT2Q      V, Z28, Z31 \
+	VPSUBD        Z30, Z31, Z31 \
+	VMOVDQU32     Y31, (R) \
+	VEXTRACTI64X4 $1, Z31, (R)(SI*1) \
+	VMOVDQA64     U, Z31 \
+	VPERMT2Q      V, Z29, Z31 \
+	VPSUBD        Z30, Z31, Z31 \
+	VMOVDQU32     Y31, (R)(SI*2) \
+	VEXTRACTI64X4 $1, Z31, (R)(R8*1)
+
+// Qword indices for VPERMT2Q: lanes [U0 V0 U1 V1] and [U2 V2 U3 V3].
+DATA tok4Lo<>+0(SB)/8, $0
+DATA tok4Lo<>+8(SB)/8, $1
+DATA tok4Lo<>+16(SB)/8, $8
+DATA tok4Lo<>+24(SB)/8, $9
+DATA tok4Lo<>+32(SB)/8, $2
+DATA tok4Lo<>+40(SB)/8, $3
+DATA tok4Lo<>+48(SB)/8, $10
+DATA tok4Lo<>+56(SB)/8, $11
+GLOBL tok4Lo<>(SB), RODATA|NOPTR, $64
+DATA tok4Hi<>+0(SB)/8, $4
+DATA tok4Hi<>+8(SB)/8, $5
+DATA tok4Hi<>+16(SB)/8, $12
+DATA tok4Hi<>+24(SB)/8, $13
+DATA tok4Hi<>+32(SB)/8, $6
+DATA tok4Hi<>+40(SB)/8, $7
+DATA tok4Hi<>+48(SB)/8, $14
+DATA tok4Hi<>+56(SB)/8, $15
+GLOBL tok4Hi<>(SB), RODATA|NOPTR, $64
+
 // func gemmInt8Tile8x32(dst *int32, ld int, w *int8, cols, kq int, xp *byte, comp *int32, nrows int, tokmask uint64, idx *int32)
 //
 // dst: tile origin (token 0, row 0) with row stride ld int32s; w: first row of the panel,
@@ -147,6 +183,80 @@ loop1:
 	JMP  loop1
 
 store:
+	// A full tile (8 rows, 32 tokens) is transposed in registers and written with plain
+	// 32-byte stores, one per token: the 16 scatters below cost ~35% of the kernel's time on
+	// Zen 5 (measured at 4096 columns). Partial tiles keep the scatter path.
+	MOVQ nrows+56(FP), CX
+	CMPQ CX, $8
+	JNE  scatter
+	MOVQ tokmask+64(FP), R12
+	MOVL $0xFFFFFFFF, R11
+	CMPQ R12, R11
+	JNE  scatter
+	MOVQ comp+48(FP), R9
+	VBROADCASTI64X4 (R9), Z30
+	VMOVDQU64 tok4Lo<>(SB), Z28
+	VMOVDQU64 tok4Hi<>(SB), Z29
+	MOVQ dst+0(FP), AX
+	MOVQ ld+8(FP), SI
+	SHLQ $4, SI                    // 4 tokens * 4 bytes * ld
+	LEAQ (SI)(SI*2), R8            // 12 tokens
+	MOVQ ld+8(FP), R11
+	SHLQ $2, R11                   // one token
+	LEAQ (AX)(R11*1), BX
+	LEAQ (BX)(R11*1), CX
+	LEAQ (CX)(R11*1), DX
+	// tokens 0..15: rows 0-3 -> Z20..Z23 (U_j), rows 4-7 -> Z24..Z27 (V_j)
+	VPUNPCKLDQ  Z2, Z0, Z16
+	VPUNPCKHDQ  Z2, Z0, Z17
+	VPUNPCKLDQ  Z6, Z4, Z18
+	VPUNPCKHDQ  Z6, Z4, Z19
+	VPUNPCKLQDQ Z18, Z16, Z20
+	VPUNPCKHQDQ Z18, Z16, Z21
+	VPUNPCKLQDQ Z19, Z17, Z22
+	VPUNPCKHQDQ Z19, Z17, Z23
+	VPUNPCKLDQ  Z10, Z8, Z16
+	VPUNPCKHDQ  Z10, Z8, Z17
+	VPUNPCKLDQ  Z14, Z12, Z18
+	VPUNPCKHDQ  Z14, Z12, Z19
+	VPUNPCKLQDQ Z18, Z16, Z24
+	VPUNPCKHQDQ Z18, Z16, Z25
+	VPUNPCKLQDQ Z19, Z17, Z26
+	VPUNPCKHQDQ Z19, Z17, Z27
+	TSTORE(Z20, Z24, AX)
+	TSTORE(Z21, Z25, BX)
+	TSTORE(Z22, Z26, CX)
+	TSTORE(Z23, Z27, DX)
+	SHLQ $2, SI                    // 16 tokens
+	ADDQ SI, AX
+	ADDQ SI, BX
+	ADDQ SI, CX
+	ADDQ SI, DX
+	SHRQ $2, SI
+	// tokens 16..31: rows 0-3 -> Z20..Z23 (U_j), rows 4-7 -> Z24..Z27 (V_j)
+	VPUNPCKLDQ  Z3, Z1, Z16
+	VPUNPCKHDQ  Z3, Z1, Z17
+	VPUNPCKLDQ  Z7, Z5, Z18
+	VPUNPCKHDQ  Z7, Z5, Z19
+	VPUNPCKLQDQ Z18, Z16, Z20
+	VPUNPCKHQDQ Z18, Z16, Z21
+	VPUNPCKLQDQ Z19, Z17, Z22
+	VPUNPCKHQDQ Z19, Z17, Z23
+	VPUNPCKLDQ  Z11, Z9, Z16
+	VPUNPCKHDQ  Z11, Z9, Z17
+	VPUNPCKLDQ  Z15, Z13, Z18
+	VPUNPCKHDQ  Z15, Z13, Z19
+	VPUNPCKLQDQ Z18, Z16, Z24
+	VPUNPCKHQDQ Z18, Z16, Z25
+	VPUNPCKLQDQ Z19, Z17, Z26
+	VPUNPCKHQDQ Z19, Z17, Z27
+	TSTORE(Z20, Z24, AX)
+	TSTORE(Z21, Z25, BX)
+	TSTORE(Z22, Z26, CX)
+	TSTORE(Z23, Z27, DX)
+	JMP  done
+
+scatter:
 	MOVQ dst+0(FP), DI
 	MOVQ ld+8(FP), R13
 	SHLQ $6, R13                   // 16 tokens * 4 bytes * ld
