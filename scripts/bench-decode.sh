@@ -7,7 +7,8 @@
 #      checkpoint is deleted; the converted model is kept for the next run (delete BENCH_DIR to reclaim the disk);
 #   2. RUNS (default 3) separate processes of `ct2go bench --threads THREADS --json` (each loads the model, chooses
 #      the weight placement, measures prefill, decode and the DRAM read bandwidth);
-#   3. prints every run and the medians: prefill and decode tok/s, DRAM GB/s, decode as a fraction of it, run-to-run
+#   3. prints every run and the medians: prefill and decode tok/s, DRAM GB/s (STREAM-like passes interleaved with
+#      the decode steps, and the best single pass before/after), decode as a fraction of both, run-to-run
 #      spread of decode ((max-min)/median), CPU model, L3 size, weight placement, and the load average.
 #
 # Environment: BENCH_DIR (default ./out/bench-decode), THREADS (2), RUNS (3), BENCH_ARGS (extra bench flags, e.g.
@@ -49,7 +50,7 @@ for i in $(seq 1 "$RUNS"); do
   # shellcheck disable=SC2086
   out=$("$CT2GO" bench --model "$MODEL" --threads "$THREADS" --json $BENCH_ARGS)
   runs+=("$out")
-  jq -r --arg i "$i" '"run \($i): prefill \(.prefill_tok_per_sec*100|round/100) tok/s, decode \(.decode_tok_per_sec*1000|round/1000) tok/s = \(.decode_gb_per_sec*100|round/100) GB/s, DRAM \(.bandwidth_gb_per_sec*100|round/100) GB/s (GEMV kernel \(.gemv_read_gb_per_sec*100|round/100)), fraction \(.decode_fraction_of_bandwidth*1000|round/10)%, weights \(.weights)"' <<<"$out"
+  jq -r --arg i "$i" '"run \($i): prefill \(.prefill_tok_per_sec*100|round/100) tok/s, decode \(.decode_tok_per_sec*1000|round/1000) tok/s = \(.decode_gb_per_sec*100|round/100) GB/s, DRAM \(.bandwidth_gb_per_sec*100|round/100) GB/s between decode steps (best pass \(.bandwidth_best_pass_gb_per_sec*100|round/100), GEMV kernel \(.gemv_read_gb_per_sec*100|round/100)), fraction \(.decode_fraction_of_bandwidth*1000|round/10)% (of best pass \(.decode_fraction_of_best_pass*1000|round/10)%), weights \(.weights)"' <<<"$out"
 done
 
 printf '%s\n' "${runs[@]}" | jq -s -r --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" '
@@ -58,6 +59,7 @@ printf '%s\n' "${runs[@]}" | jq -s -r --arg load "$(cut -d' ' -f1-3 /proc/loadav
   (map(.decode_tok_per_sec)) as $d
   | (map(.prefill_tok_per_sec) | median) as $p
   | (map(.bandwidth_gb_per_sec) | median) as $bw
+  | (map(.bandwidth_best_pass_gb_per_sec) | median) as $best
   | ($d | median) as $dm
   | .[0] as $f
   | "== summary of \(length) runs (\($f.threads) threads, \($f.compute), isa \($f.isa)) ==",
@@ -66,6 +68,6 @@ printf '%s\n' "${runs[@]}" | jq -s -r --arg load "$(cut -d' ' -f1-3 /proc/loadav
     "weights:         \(map(.weights) | unique | join(",")); run 1: \($f.weights_detail)",
     "prefill:         \($p | r2) tok/s (median, \($f.prompt_tokens) tokens)",
     "decode:          \($dm * 1000 | round / 1000) tok/s (median of \(length); spread \((($d | max) - ($d | min)) / $dm * 1000 | round / 10)%)",
-    "DRAM bandwidth:  \($bw | r2) GB/s (median STREAM-like read, \($f.bandwidth_buffer_bytes / 1048576 | round) MiB buffer)",
-    "fraction:        \($dm * $f.weight_bytes_per_token / 1e9 / $bw * 1000 | round / 10)% of DRAM bandwidth (median decode x \($f.weight_bytes_per_token) bytes/token / median bandwidth)",
+    "DRAM bandwidth:  \($bw | r2) GB/s (median; STREAM-like read of a \($f.bandwidth_buffer_bytes / 1048576 | round) MiB buffer, one pass after every decode step); best single pass before/after: \($best | r2) GB/s (median)",
+    "fraction:        \($dm * $f.weight_bytes_per_token / 1e9 / $bw * 1000 | round / 10)% of DRAM bandwidth (median decode x \($f.weight_bytes_per_token) bytes/token / median bandwidth); \($dm * $f.weight_bytes_per_token / 1e9 / $best * 1000 | round / 10)% of the best pass",
     "load average after: \($load)"'

@@ -1,7 +1,7 @@
 package kernels
 
 import (
-	"bufio"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -52,20 +52,42 @@ func cacheLevel(want func(level int) bool) (level, bytes int) {
 	return level, bytes
 }
 
-// CPUModel is the "model name" of /proc/cpuinfo ("" if unknown), so benchmark
-// figures name the machine they were taken on.
+// CPUModel is the "model name" of /proc/cpuinfo followed by its cpu family
+// and model numbers ("" if unknown), so benchmark figures name the machine they
+// were taken on. Virtual machines often show only "AMD EPYC" or "Intel(R)
+// Xeon(R) Processor"; the numbers tell the generation (AMD family 25 is Zen 3/4,
+// 26 is Zen 5; Intel family 6 model 143 is Sapphire Rapids, 207 Emerald Rapids).
 func CPUModel() string {
-	f, err := os.Open("/proc/cpuinfo")
+	b, err := os.ReadFile("/proc/cpuinfo")
 	if err != nil {
 		return ""
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
+	return cpuModel(string(b))
+}
+
+// cpuModel reads the first processor's fields of a /proc/cpuinfo text.
+func cpuModel(info string) string {
+	var name, family, model string
+	for _, line := range strings.Split(info, "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			if strings.TrimSpace(line) == "" && name != "" {
+				break // end of the first processor
+			}
+			continue
+		}
+		v = strings.TrimSpace(v)
+		switch strings.TrimSpace(k) {
+		case "model name":
+			name = v
+		case "cpu family":
+			family = v
+		case "model":
+			model = v
 		}
 	}
-	return ""
+	if name != "" && family != "" && model != "" {
+		return fmt.Sprintf("%s (family %s, model %s)", name, family, model)
+	}
+	return name
 }
