@@ -519,11 +519,11 @@ func (s *Session) attention(li, T int) {
 				}
 				softmax(row)
 				h := kvh*group + g
+				// o[d] = row · v[d] for the head's hd value rows (stride maxLen): one
+				// strided GEMV computes each row exactly as DotF32 does (kernels
+				// doc), without hd calls' overhead.
 				o := s.ctx[t*nQ+h*hd : t*nQ+(h+1)*hd]
-				for d := range o {
-					vr := (kvh*hd + d) * s.maxLen
-					o[d] = kernels.DotF32(row, vc[vr:vr+L])
-				}
+				kernels.GemvF32Stride(o, vc[kvh*hd*s.maxLen:], s.maxLen, hd, L, row)
 			}
 		}
 	})

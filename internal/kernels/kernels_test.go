@@ -747,3 +747,28 @@ func TestParseCacheSize(t *testing.T) {
 		}
 	}
 }
+
+// TestGemvF32StrideRowsAreDots: every row of GemvF32Stride is bit-identical to DotF32 of
+// that row at the same ISA level, whatever the row count (the assembly handles rows in
+// fours and singly) and column tail. The runtime's attention relies on it: its P·V is one
+// strided GEMV per head where it used to be one DotF32 per value row.
+func TestGemvF32StrideRowsAreDots(t *testing.T) {
+	forEachISA(t, func(t *testing.T, _ ISA) {
+		r := rand.New(rand.NewPCG(21, 21))
+		for _, rows := range []int{1, 3, 4, 5, 8, 9, 128} {
+			for _, cols := range []int{1, 7, 8, 15, 16, 17, 33, 64, 100, 129} {
+				ld := cols + r.IntN(9)
+				w := randF32(r, (rows-1)*ld+cols)
+				x := randF32(r, cols)
+				dst := make([]float32, rows)
+				GemvF32Stride(dst, w, ld, rows, cols, x)
+				for i := range dst {
+					want := DotF32(x, w[i*ld:i*ld+cols])
+					if math.Float32bits(dst[i]) != math.Float32bits(want) {
+						t.Fatalf("rows=%d cols=%d ld=%d: row %d = %v, DotF32 %v", rows, cols, ld, i, dst[i], want)
+					}
+				}
+			}
+		}
+	})
+}
