@@ -342,6 +342,50 @@ done:
 	KMOVW        R11, K2 \
 	VGATHERDPS   off(R13)(Z26*4), K2, zb
 
+// TSTOREF is TSTORE without the compensation (float32 tiles).
+#define TSTOREF(U, V, R) \
+	VMOVDQA64     U, Z31 \
+	VPERMT2Q      V, Z28, Z31 \
+	VMOVDQU32     Y31, (R) \
+	VEXTRACTI64X4 $1, Z31, (R)(SI*1) \
+	VMOVDQA64     U, Z31 \
+	VPERMT2Q      V, Z29, Z31 \
+	VMOVDQU32     Y31, (R)(SI*2) \
+	VEXTRACTI64X4 $1, Z31, (R)(R8*1)
+
+// TLOADF is TSTOREF's inverse: it reads tokens j, 4+j, 8+j and 12+j (R = token j's address)
+// into U (rows 0-3 of each token, one lane per token) and V (rows 4-7). Z28/Z29 hold
+// tok4U/tok4V.
+#define TLOADF(U, V, R) \
+	VMOVDQU32     (R), Y31 \
+	VINSERTI64X4  $1, (R)(SI*1), Z31, Z31 \
+	VMOVDQU32     (R)(SI*2), Y30 \
+	VINSERTI64X4  $1, (R)(R8*1), Z30, Z30 \
+	VMOVDQA64     Z31, U \
+	VPERMT2Q      Z30, Z28, U \
+	VMOVDQA64     Z31, V \
+	VPERMT2Q      Z30, Z29, V
+
+// Qword indices that undo tok4Lo/tok4Hi: U = lanes [0 2 4 6] of the pair, V = [1 3 5 7].
+DATA tok4U<>+0(SB)/8, $0
+DATA tok4U<>+8(SB)/8, $1
+DATA tok4U<>+16(SB)/8, $4
+DATA tok4U<>+24(SB)/8, $5
+DATA tok4U<>+32(SB)/8, $8
+DATA tok4U<>+40(SB)/8, $9
+DATA tok4U<>+48(SB)/8, $12
+DATA tok4U<>+56(SB)/8, $13
+GLOBL tok4U<>(SB), RODATA|NOPTR, $64
+DATA tok4V<>+0(SB)/8, $2
+DATA tok4V<>+8(SB)/8, $3
+DATA tok4V<>+16(SB)/8, $6
+DATA tok4V<>+24(SB)/8, $7
+DATA tok4V<>+32(SB)/8, $10
+DATA tok4V<>+40(SB)/8, $11
+DATA tok4V<>+48(SB)/8, $14
+DATA tok4V<>+56(SB)/8, $15
+GLOBL tok4V<>(SB), RODATA|NOPTR, $64
+
 // func gemmF32Tile8x32(dst *float32, ld int, w *float32, cols, kq int, xp *float32, nrows int, tokmask uint64, idx *int32, acc int, pf uintptr)
 //
 // The float32 twin of gemmInt8Tile8x32: lanes are 32 tokens of one weight row, each step
@@ -375,6 +419,75 @@ TEXT ·gemmF32Tile8x32(SB), NOSPLIT, $0-88
 	MOVQ acc+72(FP), R12
 	TESTQ R12, R12
 	JZ   rowsf
+	// Full tiles read the partial sums back with 32-byte loads and the inverse of the
+	// store's transpose (see storef); partial tiles gather.
+	MOVQ nrows+48(FP), CX
+	CMPQ CX, $8
+	JNE  gatherf
+	MOVQ tokmask+56(FP), R12
+	MOVL $0xFFFFFFFF, R11
+	CMPQ R12, R11
+	JNE  gatherf
+	VMOVDQU64 tok4U<>(SB), Z28
+	VMOVDQU64 tok4V<>(SB), Z29
+	MOVQ dst+0(FP), AX
+	MOVQ ld+8(FP), SI
+	SHLQ $4, SI                    // 4 tokens * 4 bytes * ld
+	LEAQ (SI)(SI*2), R8            // 12 tokens
+	MOVQ ld+8(FP), R11
+	SHLQ $2, R11                   // one token
+	LEAQ (AX)(R11*1), BX
+	LEAQ (BX)(R11*1), CX
+	LEAQ (CX)(R11*1), DX
+	TLOADF(Z20, Z24, AX)
+	TLOADF(Z21, Z25, BX)
+	TLOADF(Z22, Z26, CX)
+	TLOADF(Z23, Z27, DX)
+	VPUNPCKLDQ  Z21, Z20, Z16
+	VPUNPCKHDQ  Z21, Z20, Z17
+	VPUNPCKLDQ  Z23, Z22, Z18
+	VPUNPCKHDQ  Z23, Z22, Z19
+	VPUNPCKLQDQ Z18, Z16, Z0
+	VPUNPCKHQDQ Z18, Z16, Z2
+	VPUNPCKLQDQ Z19, Z17, Z4
+	VPUNPCKHQDQ Z19, Z17, Z6
+	VPUNPCKLDQ  Z25, Z24, Z16
+	VPUNPCKHDQ  Z25, Z24, Z17
+	VPUNPCKLDQ  Z27, Z26, Z18
+	VPUNPCKHDQ  Z27, Z26, Z19
+	VPUNPCKLQDQ Z18, Z16, Z8
+	VPUNPCKHQDQ Z18, Z16, Z10
+	VPUNPCKLQDQ Z19, Z17, Z12
+	VPUNPCKHQDQ Z19, Z17, Z14
+	SHLQ $2, SI                    // 16 tokens
+	ADDQ SI, AX
+	ADDQ SI, BX
+	ADDQ SI, CX
+	ADDQ SI, DX
+	SHRQ $2, SI
+	TLOADF(Z20, Z24, AX)
+	TLOADF(Z21, Z25, BX)
+	TLOADF(Z22, Z26, CX)
+	TLOADF(Z23, Z27, DX)
+	VPUNPCKLDQ  Z21, Z20, Z16
+	VPUNPCKHDQ  Z21, Z20, Z17
+	VPUNPCKLDQ  Z23, Z22, Z18
+	VPUNPCKHDQ  Z23, Z22, Z19
+	VPUNPCKLQDQ Z18, Z16, Z1
+	VPUNPCKHQDQ Z18, Z16, Z3
+	VPUNPCKLQDQ Z19, Z17, Z5
+	VPUNPCKHQDQ Z19, Z17, Z7
+	VPUNPCKLDQ  Z25, Z24, Z16
+	VPUNPCKHDQ  Z25, Z24, Z17
+	VPUNPCKLDQ  Z27, Z26, Z18
+	VPUNPCKHDQ  Z27, Z26, Z19
+	VPUNPCKLQDQ Z18, Z16, Z9
+	VPUNPCKHQDQ Z18, Z16, Z11
+	VPUNPCKLQDQ Z19, Z17, Z13
+	VPUNPCKHQDQ Z19, Z17, Z15
+	JMP  rowsf
+
+gatherf:
 	MOVQ dst+0(FP), DI
 	MOVQ ld+8(FP), R13
 	SHLQ $6, R13                   // 16 tokens * 4 bytes * ld
@@ -479,6 +592,74 @@ loop1f:
 	JMP  loop1f
 
 storef:
+	// Full tiles: in-register transpose and one 32-byte store per token (as the int8 tile).
+	MOVQ nrows+48(FP), CX
+	CMPQ CX, $8
+	JNE  scatterf
+	MOVQ tokmask+56(FP), R12
+	MOVL $0xFFFFFFFF, R11
+	CMPQ R12, R11
+	JNE  scatterf
+	VMOVDQU64 tok4Lo<>(SB), Z28
+	VMOVDQU64 tok4Hi<>(SB), Z29
+	MOVQ dst+0(FP), AX
+	MOVQ ld+8(FP), SI
+	SHLQ $4, SI                    // 4 tokens * 4 bytes * ld
+	LEAQ (SI)(SI*2), R8            // 12 tokens
+	MOVQ ld+8(FP), R11
+	SHLQ $2, R11                   // one token
+	LEAQ (AX)(R11*1), BX
+	LEAQ (BX)(R11*1), CX
+	LEAQ (CX)(R11*1), DX
+	VPUNPCKLDQ  Z2, Z0, Z16
+	VPUNPCKHDQ  Z2, Z0, Z17
+	VPUNPCKLDQ  Z6, Z4, Z18
+	VPUNPCKHDQ  Z6, Z4, Z19
+	VPUNPCKLQDQ Z18, Z16, Z20
+	VPUNPCKHQDQ Z18, Z16, Z21
+	VPUNPCKLQDQ Z19, Z17, Z22
+	VPUNPCKHQDQ Z19, Z17, Z23
+	VPUNPCKLDQ  Z10, Z8, Z16
+	VPUNPCKHDQ  Z10, Z8, Z17
+	VPUNPCKLDQ  Z14, Z12, Z18
+	VPUNPCKHDQ  Z14, Z12, Z19
+	VPUNPCKLQDQ Z18, Z16, Z24
+	VPUNPCKHQDQ Z18, Z16, Z25
+	VPUNPCKLQDQ Z19, Z17, Z26
+	VPUNPCKHQDQ Z19, Z17, Z27
+	TSTOREF(Z20, Z24, AX)
+	TSTOREF(Z21, Z25, BX)
+	TSTOREF(Z22, Z26, CX)
+	TSTOREF(Z23, Z27, DX)
+	SHLQ $2, SI                    // 16 tokens
+	ADDQ SI, AX
+	ADDQ SI, BX
+	ADDQ SI, CX
+	ADDQ SI, DX
+	SHRQ $2, SI
+	VPUNPCKLDQ  Z3, Z1, Z16
+	VPUNPCKHDQ  Z3, Z1, Z17
+	VPUNPCKLDQ  Z7, Z5, Z18
+	VPUNPCKHDQ  Z7, Z5, Z19
+	VPUNPCKLQDQ Z18, Z16, Z20
+	VPUNPCKHQDQ Z18, Z16, Z21
+	VPUNPCKLQDQ Z19, Z17, Z22
+	VPUNPCKHQDQ Z19, Z17, Z23
+	VPUNPCKLDQ  Z11, Z9, Z16
+	VPUNPCKHDQ  Z11, Z9, Z17
+	VPUNPCKLDQ  Z15, Z13, Z18
+	VPUNPCKHDQ  Z15, Z13, Z19
+	VPUNPCKLQDQ Z18, Z16, Z24
+	VPUNPCKHQDQ Z18, Z16, Z25
+	VPUNPCKLQDQ Z19, Z17, Z26
+	VPUNPCKHQDQ Z19, Z17, Z27
+	TSTOREF(Z20, Z24, AX)
+	TSTOREF(Z21, Z25, BX)
+	TSTOREF(Z22, Z26, CX)
+	TSTOREF(Z23, Z27, DX)
+	JMP  donef
+
+scatterf:
 	MOVQ dst+0(FP), DI
 	MOVQ ld+8(FP), R13
 	SHLQ $6, R13                   // 16 tokens * 4 bytes * ld
