@@ -33,7 +33,7 @@ func TestExpF64Core(t *testing.T) {
 	}
 	in = append(in, 0, math.Copysign(0, -1), 700, -700, 1, -1, math.Ln2, -math.Ln2, 0.5*math.Ln2,
 		-0.5*math.Ln2, 1.5*math.Ln2, 88.72283935546875, -103.97208, 5e-324, -5e-324)
-	for len(in)%8 != 0 {
+	for len(in)%32 != 24 { // whole blocks of 8, not of 32: both loops of the AVX-512 code
 		in = append(in, 0.25)
 	}
 	type core struct {

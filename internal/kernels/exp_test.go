@@ -175,11 +175,21 @@ func TestExpKernelsWindows(t *testing.T) {
 }
 
 // TestSiluExhaustive checks SiluF32 and ExpShiftedF32 (mx = 0) on all 2^32 float32 bit
-// patterns at the best ISA. It takes minutes: opt in with CT2GO_EXP_EXHAUSTIVE=1.
+// patterns at every SIMD level (about a minute of CPU per level). Opt in with
+// CT2GO_EXP_EXHAUSTIVE=1; pick a level with -run TestSiluExhaustive/avx512.
 func TestSiluExhaustive(t *testing.T) {
 	if os.Getenv("CT2GO_EXP_EXHAUSTIVE") != "1" {
 		t.Skip("set CT2GO_EXP_EXHAUSTIVE=1 to run")
 	}
+	forEachISA(t, func(t *testing.T, l ISA) {
+		if l == Generic {
+			t.Skip("the oracle itself")
+		}
+		exhaustive(t)
+	})
+}
+
+func exhaustive(t *testing.T) {
 	const chunk = 1 << 20
 	workers := runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup
