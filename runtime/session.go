@@ -280,13 +280,10 @@ func rmsNorm(dst, x, gamma []float32, eps float32) {
 	}
 }
 
-// silu is CTranslate2's swish_func: x / (1 + exp(-x)) in float32.
-func silu(v []float32) {
-	for i, x := range v {
-		e := float32(math.Exp(float64(-x)))
-		v[i] = x / (1 + e)
-	}
-}
+// silu is CTranslate2's swish_func: x / (1 + exp(-x)) in float32, i.e.
+// v[i] = x / (1 + float32(math.Exp(float64(-x)))); kernels.SiluF32 computes exactly
+// that, bit for bit, at every ISA level.
+func silu(v []float32) { kernels.SiluF32(v) }
 
 // rowBlock is the number of weight rows the float32 path dequantizes at once
 // for int8/int16 storage: about 256 KB of float32 per worker, so a prefill GEMM
@@ -538,10 +535,11 @@ func softmax(x []float32) {
 			mx = v
 		}
 	}
+	// x[i] = float32(math.Exp(float64(x[i] - mx))), bit-identical at every ISA level;
+	// the sum stays sequential float32 in index order.
+	kernels.ExpShiftedF32(x, x, mx)
 	var sum float32
-	for i, v := range x {
-		e := float32(math.Exp(float64(v - mx)))
-		x[i] = e
+	for _, e := range x {
 		sum += e
 	}
 	inv := 1 / sum

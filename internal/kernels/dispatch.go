@@ -51,6 +51,9 @@ type kernelSet struct {
 	dequant   func(dst []float32, acc []int32, inv float32, scaleW []float32)
 	bf16ToF32 func(dst []float32, src []uint16)
 	gemvHalf  func(dst []float32, w []uint16, kind Half, rows, cols int, x []float32)
+
+	siluF32       func(v []float32)
+	expShiftedF32 func(dst, src []float32, mx float32)
 }
 
 var genericSet = kernelSet{
@@ -68,6 +71,9 @@ var genericSet = kernelSet{
 	dequant:   dequantGeneric,
 	bf16ToF32: bf16ToF32Generic,
 	gemvHalf:  gemvHalfGeneric,
+
+	siluF32:       siluF32Generic,
+	expShiftedF32: expShiftedF32Generic,
 }
 
 var (

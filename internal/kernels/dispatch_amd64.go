@@ -34,6 +34,10 @@ func addArchSets() {
 		s.f16ToF32 = f16ToF32AVX2
 		s.bf16ToF32 = bf16ToF32AVX2
 		s.gemvHalf = gemvHalfAVX2
+		if hasExpFMA {
+			s.siluF32 = siluF32AVX2
+			s.expShiftedF32 = expShiftedF32AVX2
+		}
 		sets[AVX2] = &s
 	}
 	if hasAVXVNNI {
@@ -48,6 +52,10 @@ func addArchSets() {
 		s.gemmInt8 = gemmInt8AVX512
 		s.rowSums = rowSumsAVX512
 		s.gemmF32 = gemmF32AVX512
+		if hasExpFMA {
+			s.siluF32 = siluF32AVX512
+			s.expShiftedF32 = expShiftedF32AVX512
+		}
 		sets[AVX512] = &s
 	}
 }

@@ -1,7 +1,7 @@
 // Package kernels holds the compute kernels of ct2go's pure-Go CTranslate2 runtime:
 // int8 and float32 dot products, matrix-vector (decode) and matrix-matrix (prefill)
-// products, CTranslate2's dynamic per-row activation quantization, and f16/bf16 -> f32
-// widening.
+// products, CTranslate2's dynamic per-row activation quantization, f16/bf16 -> f32
+// widening, and SiLU and softmax's exponential.
 //
 // Every kernel has a pure-Go version that is always built; it is the test oracle and the
 // fallback. On amd64, assembly versions are selected at init from golang.org/x/sys/cpu, in
@@ -67,6 +67,11 @@
 // the FMAs at 64 tokens) while reading half the weight bytes.
 // Widening is exact, so every half kernel equals the float32 kernel on the widened matrix
 // up to summation order (the bound above).
+//
+// SiluF32 and ExpShiftedF32 (the SiLU activation and softmax's exp(x - max)) are
+// bit-identical to the scalar float32 formulas on math.Exp at every level: the AVX2 and
+// AVX-512 versions run the FMA branch of Go's amd64 math.Exp lane-wise in float64 (see
+// exp.go), so unlike the float sums above they change no output bit.
 //
 // PeakFMA measures the float32 FMA throughput of the current level (register-only loop on
 // threads locked OS threads, ~200 ms); benchmarks report GEMM GFLOPS as a fraction of it.

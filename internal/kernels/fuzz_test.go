@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -48,6 +49,31 @@ func FuzzInt8Kernels(f *testing.F) {
 			gv := make([]int32, rows)
 			GemvInt8Comp(gv, w, rows, cols, x[(n-1)*cols:], comp)
 			cmpInt32(t, l.String()+"/GemvInt8Comp", gv, want[(n-1)*rows:])
+		}
+	})
+}
+
+// FuzzExpKernels checks SiluF32 and ExpShiftedF32 at every ISA level bit for bit against the
+// scalar math.Exp formulas, on slices built from fuzzed float32 bit patterns.
+func FuzzExpKernels(f *testing.F) {
+	f.Add(uint32(0x3f800000), uint32(0xc2b17218), uint32(0x7fc00000), uint32(0), uint8(17))
+	f.Add(uint32(0x42b17218), uint32(0xff800000), uint32(0x00000001), uint32(0x3f000000), uint8(8))
+	f.Fuzz(func(t *testing.T, a, b, c, mx uint32, n8 uint8) {
+		n := int(n8) % 48
+		in := make([]float32, n)
+		x := a
+		for i := range in {
+			in[i] = math.Float32frombits(x)
+			x = x*b + c // vary the lanes: the pattern mixes the fuzzed words
+			if i%5 == 4 {
+				x = a ^ uint32(i)
+			}
+		}
+		prev := CurrentISA()
+		defer SetISA(prev)
+		for _, l := range ISAs() {
+			SetISA(l)
+			checkExpKernels(t, l.String(), in, math.Float32frombits(mx))
 		}
 	})
 }
