@@ -57,6 +57,7 @@ printf '%s\n' "${runs[@]}" | jq -s -r --arg load "$(cut -d' ' -f1-3 /proc/loadav
   def median: sort | if length % 2 == 1 then .[length/2|floor] else (.[length/2-1] + .[length/2]) / 2 end;
   def r2: . * 100 | round / 100;
   (map(.decode_tok_per_sec)) as $d
+  | (map(.decode_fraction_of_bandwidth)) as $fr
   | (map(.prefill_tok_per_sec) | median) as $p
   | (map(.bandwidth_gb_per_sec) | median) as $bw
   | (map(.bandwidth_best_pass_gb_per_sec) | median) as $best
@@ -69,5 +70,6 @@ printf '%s\n' "${runs[@]}" | jq -s -r --arg load "$(cut -d' ' -f1-3 /proc/loadav
     "prefill:         \($p | r2) tok/s (median, \($f.prompt_tokens) tokens)",
     "decode:          \($dm * 1000 | round / 1000) tok/s (median of \(length); spread \((($d | max) - ($d | min)) / $dm * 1000 | round / 10)%)",
     "DRAM bandwidth:  \($bw | r2) GB/s (median; STREAM-like read of a \($f.bandwidth_buffer_bytes / 1048576 | round) MiB buffer, one pass after every decode step); best single pass before/after: \($best | r2) GB/s (median)",
+    "fraction per run: \($fr | map(. * 1000 | round / 10 | tostring + "%") | join(", ")) of the bandwidth read alongside (spread \((($fr | max) - ($fr | min)) / ($fr | median) * 1000 | round / 10)%)",
     "fraction:        \($dm * $f.weight_bytes_per_token / 1e9 / $bw * 1000 | round / 10)% of DRAM bandwidth (median decode x \($f.weight_bytes_per_token) bytes/token / median bandwidth); \($dm * $f.weight_bytes_per_token / 1e9 / $best * 1000 | round / 10)% of the best pass",
     "load average after: \($load)"'
