@@ -83,7 +83,8 @@ func tileTokens(n, cols int) int {
 	return nTile
 }
 
-// scatterOK: the scatter index t*ld (t < 32) must fit int32 after the *4 byte scaling.
+// scatterOK: the scatter index t*ld (t < 32) of a partial tile must fit int32 after the *4
+// byte scaling (full tiles store with plain moves but share the check).
 func scatterOK(ldDst int) bool { return int64(tileToks)*int64(ldDst) <= math.MaxInt32/4 }
 
 // packInt8AVX512 prepares p for gemmInt8PackedAVX512: the tile path's token prefix packed
@@ -263,9 +264,9 @@ func packTokensGo(xp []byte, x []byte, rowStride, kq, nt int, xor uint32) {
 }
 
 // gemmF32AVX512 is the float32 GEMM for n >= tileMinToks: the int8 tile's loop structure
-// (8 rows x 32 tokens in registers, token superblocks of packBudget bytes, scatter stores)
-// with vfmadd231ps; smaller n, and ld too large for 32-bit scatter indices, use the AVX2
-// GEMV path.
+// (8 rows x 32 tokens in registers, token superblocks of packBudget bytes, transposed stores)
+// with vfmadd231ps; smaller n, and ld too large for the 32-bit scatter indices of partial
+// tiles, use the AVX2 GEMV path.
 func gemmF32AVX512(dst []float32, ldDst int, w []float32, rows, cols int, x []float32, n int) {
 	if n < tileMinToks || rows < tileMinRowsF32 || !scatterOK(ldDst) {
 		gemmF32AVX2(dst, ldDst, w, rows, cols, x, n)

@@ -42,7 +42,7 @@ const (
 // gemmHalfPackedArch runs the tiled product when p carries the packed layout: per token
 // superblock (packBudget bytes) and column chunk (tileChunkCols), each panel of weight
 // rows (8 at AVX-512, 12 at AVX2) is widened with the level's conversion kernel and
-// multiplied with the float32 register tile (AVX-512: 8x32 with scatter stores; AVX2:
+// multiplied with the float32 register tile (AVX-512: 8x32 with transposed stores; AVX2:
 // avx2TileBlock; both continue the sums of earlier chunks) against every token block.
 func gemmHalfPackedArch(dst []float32, ldDst int, w []uint16, kind Half, rows int, p *PackedF32) bool {
 	if p.nTile == 0 {
