@@ -154,9 +154,11 @@ func (s *Session) forward(ctx context.Context, ids []int, all bool) ([][]float32
 		l := &m.layers[li]
 		// Self-attention block: x += linear_1(attn(linear_0(rmsnorm(x)))).
 		t0 = s.tick()
-		for t := 0; t < T; t++ {
-			rmsNorm(s.xn[t*H:(t+1)*H], s.x[t*H:(t+1)*H], l.attnNorm, c.Epsilon)
-		}
+		s.perToken(T, func(t0, t1 int) {
+			for t := t0; t < t1; t++ {
+				rmsNorm(s.xn[t*H:(t+1)*H], s.x[t*H:(t+1)*H], l.attnNorm, c.Epsilon)
+			}
+		})
 		s.tock(opNorm, t0)
 		t0 = s.tick()
 		if l.qkv != nil {
@@ -172,14 +174,16 @@ func (s *Session) forward(ctx context.Context, ids []int, all bool) ([][]float32
 		s.linear(l.out, s.ctx, T, s.tmp, false)
 		s.tock(opOut, t0)
 		t0 = s.tick()
-		addInto(s.x, s.tmp)
+		s.addResidual(T, H)
 		s.tock(opResidual, t0)
 
 		// FFN block: x += linear_1(silu(linear_0(h)) * linear_0_noact(h)), h = rmsnorm(x).
 		t0 = s.tick()
-		for t := 0; t < T; t++ {
-			rmsNorm(s.xn[t*H:(t+1)*H], s.x[t*H:(t+1)*H], l.ffnNorm, c.Epsilon)
-		}
+		s.perToken(T, func(t0, t1 int) {
+			for t := t0; t < t1; t++ {
+				rmsNorm(s.xn[t*H:(t+1)*H], s.x[t*H:(t+1)*H], l.ffnNorm, c.Epsilon)
+			}
+		})
 		s.tock(opNorm, t0)
 		if T == 1 && c.Compute == ComputeInt8 && fuseGateUp {
 			t0 = s.tick()
@@ -203,15 +207,19 @@ func (s *Session) forward(ctx context.Context, ids []int, all bool) ([][]float32
 			s.tock(opUp, t0)
 		}
 		t0 = s.tick()
-		for i, u := range s.up {
-			s.gate[i] = u * s.gate[i]
-		}
+		I := c.Inter
+		s.perToken(T, func(t0, t1 int) {
+			g, u := s.gate[t0*I:t1*I], s.up[t0*I:t1*I]
+			for i := range g {
+				g[i] *= u[i]
+			}
+		})
 		s.tock(opResidual, t0)
 		t0 = s.tick()
 		s.linear(l.down, s.gate, T, s.tmp, false)
 		s.tock(opDown, t0)
 		t0 = s.tick()
-		addInto(s.x, s.tmp)
+		s.addResidual(T, H)
 		s.tock(opResidual, t0)
 	}
 	s.pos += T
@@ -256,6 +264,22 @@ func (s *Session) linearQKV(l *layer, T, nQKV int) {
 		}
 		col += w.rows
 	}
+}
+
+// perToken runs fn on token ranges of [0, T): split across the workers for a
+// prompt (every token's row is computed on its own, so the split cannot change
+// a bit), inline for a single token.
+func (s *Session) perToken(T int, fn func(t0, t1 int)) {
+	if T > 1 {
+		s.m.pool.run(T, func(_, t0, t1 int) { fn(t0, t1) })
+		return
+	}
+	fn(0, T)
+}
+
+// addResidual is x += tmp over T rows of width H.
+func (s *Session) addResidual(T, H int) {
+	s.perToken(T, func(t0, t1 int) { addInto(s.x[t0*H:t1*H], s.tmp[t0*H:t1*H]) })
 }
 
 func addInto(dst, src []float32) {
@@ -475,21 +499,30 @@ func (s *Session) attention(li, T int) {
 	nQKV := nQ + 2*kvw
 	p0 := s.pos
 	kc, vc := s.kc[li], s.vc[li]
-	for t := 0; t < T; t++ {
-		row := s.qkv[t*nQKV : (t+1)*nQKV]
-		cos, sin := m.rope.at(p0 + t)
-		for h := 0; h < nH; h++ {
-			ropeApply(row[h*hd:(h+1)*hd], cos, sin)
+	// Rotary and the cache writes touch only token t's row and cache slots, so a
+	// prompt's tokens are split across the workers.
+	prep := func(_, lo, hi int) {
+		for t := lo; t < hi; t++ {
+			row := s.qkv[t*nQKV : (t+1)*nQKV]
+			cos, sin := m.rope.at(p0 + t)
+			for h := 0; h < nH; h++ {
+				ropeApply(row[h*hd:(h+1)*hd], cos, sin)
+			}
+			for h := 0; h < nKV; h++ {
+				ropeApply(row[nQ+h*hd:nQ+(h+1)*hd], cos, sin)
+			}
+			for h := 0; h < nKV; h++ {
+				copy(kc[(h*s.maxLen+p0+t)*hd:(h*s.maxLen+p0+t+1)*hd], row[nQ+h*hd:nQ+(h+1)*hd])
+			}
+			for i, v := range row[nQ+kvw : nQKV] {
+				vc[i*s.maxLen+p0+t] = v
+			}
 		}
-		for h := 0; h < nKV; h++ {
-			ropeApply(row[nQ+h*hd:nQ+(h+1)*hd], cos, sin)
-		}
-		for h := 0; h < nKV; h++ {
-			copy(kc[(h*s.maxLen+p0+t)*hd:(h*s.maxLen+p0+t+1)*hd], row[nQ+h*hd:nQ+(h+1)*hd])
-		}
-		for i, v := range row[nQ+kvw : nQKV] {
-			vc[i*s.maxLen+p0+t] = v
-		}
+	}
+	if T > 1 {
+		m.pool.run(T, prep)
+	} else {
+		prep(0, 0, T)
 	}
 	// One item per (token, KV head): its group of query heads is contiguous in
 	// the qkv row ([group][hd]) and shares one read of the KV head's keys
