@@ -529,7 +529,10 @@ func (s *Session) attention(li, T int) {
 	// (replicate_heads: query head h reads KV head h/group).
 	group := nH / nKV
 	qs := c.QueriesScale
-	m.pool.run(T*nKV, func(wk, lo, hi int) {
+	// Items grow with the position (causal), so a prompt is cut into many small
+	// chunks that the workers take in turn, instead of a few equal-count ones
+	// whose last is the most expensive.
+	m.pool.runChunks(T*nKV, 1, max(m.pool.n*chunksPerWorker, T*nKV/8), func(wk, lo, hi int) {
 		sc := s.scores[wk]
 		for it := lo; it < hi; it++ {
 			t, kvh := it/nKV, it%nKV
