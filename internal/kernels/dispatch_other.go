@@ -13,3 +13,7 @@ func packArchF32(*PackedF32) {}
 func gemmPackedArchF32([]float32, int, []float32, int, *PackedF32) bool { return false }
 
 func gemmHalfPackedArch([]float32, int, []uint16, Half, int, *PackedF32) bool { return false }
+
+func gemvF32MultiArch([]float32, int, []float32, int, int, int, []float32, int, int) bool {
+	return false
+}

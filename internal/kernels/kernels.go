@@ -268,6 +268,42 @@ func GemvF32Stride(dst []float32, w []float32, ldW, rows, cols int, x []float32)
 	impl.gemvF32(dst[:rows], w[:(rows-1)*ldW+cols], rows, cols, ldW, x[:cols])
 }
 
+// GemvF32Multi runs GemvF32Stride for n vectors against the same weight rows:
+//
+//	dst[g*ldDst+r] = sum_{k<cols} w[r*ldW+k] * x[g*ldX+k]   (g < n, r < rows)
+//
+// bit-identical to GemvF32Stride(dst[g*ldDst:], w, ldW, rows, cols, x[g*ldX:]) for each g
+// at every ISA level (the AVX-512 level reads each weight row once per four vectors and
+// fuses two of them per FMA; others call GemvF32Stride per vector). dst must not overlap
+// w or x. E.g. grouped-query attention: the scores of a KV head's query heads, or their
+// P·V over a value cache stored [hd][maxLen].
+func GemvF32Multi(dst []float32, ldDst int, w []float32, ldW, rows, cols int, x []float32, ldX, n int) {
+	if rows < 0 || cols < 0 || n < 0 || ldW < cols || ldX < cols || ldDst < rows {
+		panic(fmt.Sprintf("kernels.GemvF32Multi: bad shape rows=%d cols=%d n=%d ldW=%d ldX=%d ldDst=%d",
+			rows, cols, n, ldW, ldX, ldDst))
+	}
+	if rows == 0 || n == 0 {
+		return
+	}
+	if len(dst) < (n-1)*ldDst+rows || len(x) < (n-1)*ldX+cols || len(w) < (rows-1)*ldW+cols {
+		panic(fmt.Sprintf("kernels.GemvF32Multi: short slice for [%d,%d] x %d: len(dst)=%d len(w)=%d len(x)=%d",
+			rows, cols, n, len(dst), len(w), len(x)))
+	}
+	if cols == 0 {
+		for g := 0; g < n; g++ {
+			clear(dst[g*ldDst : g*ldDst+rows])
+		}
+		return
+	}
+	w = w[:(rows-1)*ldW+cols]
+	if gemvF32MultiArch(dst, ldDst, w, ldW, rows, cols, x, ldX, n) {
+		return
+	}
+	for g := 0; g < n; g++ {
+		impl.gemvF32(dst[g*ldDst:g*ldDst+rows], w, rows, cols, ldW, x[g*ldX:g*ldX+cols])
+	}
+}
+
 // AxpyF32 computes y[i] += a*x[i] for i < len(x) (y at least as long), e.g. for attention
 // output = sum_s p[s] * V[s, :] with V stored [S, head_dim]. The SIMD versions fuse the
 // multiply-add (one rounding, like math.FMA); the pure-Go one rounds the product first, so
