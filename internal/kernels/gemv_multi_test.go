@@ -129,3 +129,34 @@ func TestGemvF32MultiShapes(t *testing.T) {
 		}()
 	}
 }
+
+// BenchmarkGemvF32Multi compares GemvF32Multi with GemvF32Stride per vector on the two
+// grouped-query attention shapes (4 query heads per KV head, head dim 128): scores over
+// 512 keys and P·V over a [128][1024] value cache.
+func BenchmarkGemvF32Multi(b *testing.B) {
+	r := rand.New(rand.NewSource(1))
+	for _, c := range []struct {
+		name                   string
+		rows, cols, ldW, ldDst int
+	}{
+		{"scores-512x128", 512, 128, 128, 512},
+		{"pv-128x512", 128, 512, 1024, 128},
+	} {
+		const n = 4
+		w := multiVals(r, (c.rows-1)*c.ldW+c.cols)
+		x := multiVals(r, n*c.cols)
+		dst := make([]float32, n*c.ldDst)
+		b.Run(c.name+"/multi", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				GemvF32Multi(dst, c.ldDst, w, c.ldW, c.rows, c.cols, x, c.cols, n)
+			}
+		})
+		b.Run(c.name+"/per-vector", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				for g := 0; g < n; g++ {
+					GemvF32Stride(dst[g*c.ldDst:], w, c.ldW, c.rows, c.cols, x[g*c.cols:])
+				}
+			}
+		})
+	}
+}
