@@ -54,3 +54,8 @@ func gemvF32MultiArch(dst []float32, ldDst int, w []float32, ldW, rows, cols int
 	}
 	return true
 }
+
+// gemmF32ByGemvArch: gemmF32AVX2 and gemmF32AVX512 take the tiled path only for
+// n >= tileMinToks; below it they run gemvF32AVX2 per token on row blocks (each row's sum
+// does not depend on the blocking). The generic GEMM is a dot product per (row, token).
+func gemmF32ByGemvArch(n int) bool { return cur == Generic || n < tileMinToks }

@@ -105,6 +105,41 @@ func TestGemvF32MultiSpecials(t *testing.T) {
 	})
 }
 
+// TestGemvF32MultiAsGemm checks that GemvF32Multi gives GemmF32Stride's bits wherever
+// GemmF32ByGemv says so (attention scores use it in place of the GEMM).
+func TestGemvF32MultiAsGemm(t *testing.T) {
+	forEachISA(t, func(t *testing.T, _ ISA) {
+		r := rand.New(rand.NewSource(3))
+		checked := 0
+		for n := 1; n <= 20; n++ {
+			if !GemmF32ByGemv(n) {
+				continue
+			}
+			checked++
+			for _, rows := range []int{1, 5, 16, 17, 64, 300} {
+				for _, cols := range []int{7, 16, 24, 64, 128, 129} {
+					ldDst := rows + r.Intn(5)
+					w := multiVals(r, rows*cols)
+					x := multiVals(r, n*cols)
+					got := make([]float32, (n-1)*ldDst+rows)
+					want := make([]float32, len(got))
+					GemvF32Multi(got, ldDst, w, cols, rows, cols, x, cols, n)
+					GemmF32Stride(want, ldDst, w, rows, cols, x, n)
+					for i := range got {
+						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("n=%d rows=%d cols=%d: dst[%d] = %#08x, GemmF32Stride %#08x",
+								n, rows, cols, i, math.Float32bits(got[i]), math.Float32bits(want[i]))
+						}
+					}
+				}
+			}
+		}
+		if checked < 4 {
+			t.Fatalf("GemmF32ByGemv true for only %d of n=1..20", checked)
+		}
+	})
+}
+
 func TestGemvF32MultiShapes(t *testing.T) {
 	GemvF32Multi(nil, 0, nil, 0, 0, 0, nil, 0, 0)
 	dst := []float32{1, 2, 3, 4}

@@ -304,6 +304,11 @@ func GemvF32Multi(dst []float32, ldDst int, w []float32, ldW, rows, cols int, x 
 	}
 }
 
+// GemmF32ByGemv reports whether GemmF32Stride computes n tokens at the current level as
+// one GEMV per token (GemvF32Stride's bits), so GemvF32Multi can stand in for it. True for
+// n below the float32 register tile's token threshold and at the Generic level.
+func GemmF32ByGemv(n int) bool { return gemmF32ByGemvArch(n) }
+
 // AxpyF32 computes y[i] += a*x[i] for i < len(x) (y at least as long), e.g. for attention
 // output = sum_s p[s] * V[s, :] with V stored [S, head_dim]. The SIMD versions fuse the
 // multiply-add (one rounding, like math.FMA); the pure-Go one rounds the product first, so
