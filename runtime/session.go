@@ -540,9 +540,15 @@ func (s *Session) attention(li, T int) {
 			L := p0 + t + 1
 			keys := kc[kvh*s.maxLen*hd : (kvh*s.maxLen+L)*hd]
 			// sc[g*L+j] = q_g · k_j, then * queries_scale (CT2 scales inside the matmul: alpha*(q·k)).
-			if group == 1 {
+			// GemvF32Multi gives each query the bits of its own GEMV (what
+			// GemmF32Stride computes for a group this small) and on AVX-512 reads
+			// each key once per four queries.
+			switch {
+			case group == 1:
 				kernels.GemvF32(sc[:L], keys, L, hd, q)
-			} else {
+			case kernels.GemmF32ByGemv(group):
+				kernels.GemvF32Multi(sc, L, keys, hd, L, hd, q, hd, group)
+			default:
 				kernels.GemmF32Stride(sc, L, keys, L, hd, q, group)
 			}
 			for g := 0; g < group; g++ {
@@ -551,13 +557,12 @@ func (s *Session) attention(li, T int) {
 					row[j] *= qs
 				}
 				softmax(row)
-				h := kvh*group + g
-				// o[d] = row · v[d] for the head's hd value rows (stride maxLen): one
-				// strided GEMV computes each row exactly as DotF32 does (kernels
-				// doc), without hd calls' overhead.
-				o := s.ctx[t*nQ+h*hd : t*nQ+(h+1)*hd]
-				kernels.GemvF32Stride(o, vc[kvh*hd*s.maxLen:], s.maxLen, hd, L, row)
 			}
+			// ctx[h][d] = p_g · v[d] for the group's heads h = kvh*group+g
+			// (contiguous, hd apart) and the KV head's hd value rows (stride
+			// maxLen): each output is the strided GEMV GemvF32Stride computes per
+			// head (kernels doc), with each value row read once per four heads.
+			kernels.GemvF32Multi(s.ctx[t*nQ+kvh*group*hd:], hd, vc[kvh*hd*s.maxLen:], s.maxLen, hd, L, sc, L, group)
 		}
 	})
 }
