@@ -5,7 +5,7 @@ package kernels
 import "sync"
 
 //go:noescape
-func gemvF32x4AVX512Asm(dst *float32, ldDst int, w *float32, ldW, rows, cols int, xp *float32)
+func gemvF32x4AVX512Asm(dst *float32, ldDst int, w *float32, ldW, rows, c8, cols int, xp *float32)
 
 // multiPool holds the packed queries of gemvF32MultiArch.
 var multiPool = sync.Pool{New: func() any { return new([]float32) }}
@@ -14,8 +14,8 @@ var multiPool = sync.Pool{New: func() any { return new([]float32) }}
 // through gemvF32x4AVX512Asm (each weight row read once per group, two queries per zmm
 // FMA), the last n%4 one at a time through gemvF32AVX2. Every output gets the arithmetic
 // of gemvF32AVX2, which the AVX-512 set uses for GemvF32Stride: the assembly reproduces
-// gemvF32AVX2Asm lane for lane on the first cols&^7 columns and the rest is added here
-// with the same dotF32Generic. Returns false on other levels.
+// gemvF32AVX2Asm lane for lane on the first cols&^7 columns and gemvF32AVX2's Go tail
+// (dotF32Generic, unfused, in column order) on the rest. Returns false on other levels.
 func gemvF32MultiArch(dst []float32, ldDst int, w []float32, ldW, rows, cols int, x []float32, ldX, n int) bool {
 	if cur != AVX512 {
 		return false
@@ -24,28 +24,22 @@ func gemvF32MultiArch(dst []float32, ldDst int, w []float32, ldW, rows, cols int
 	g := 0
 	if c8 > 0 && n >= 4 {
 		pp := multiPool.Get().(*[]float32)
-		if cap(*pp) < 4*c8 {
-			*pp = make([]float32, 4*c8)
+		if cap(*pp) < 4*cols {
+			*pp = make([]float32, 4*cols)
 		}
-		xp := (*pp)[:4*c8]
+		xp := (*pp)[:4*cols]
 		for ; g+4 <= n; g += 4 {
 			for q := 0; q < 4; q++ {
 				xq := x[(g+q)*ldX : (g+q)*ldX+c8]
 				for b := 0; b < c8; b += 8 {
-					copy(xp[4*b+8*q:4*b+8*q+8], xq[b:b+8])
+					*(*[8]float32)(xp[4*b+8*q:]) = *(*[8]float32)(xq[b:])
+				}
+				for k := c8; k < cols; k++ {
+					xp[4*k+q] = x[(g+q)*ldX+k]
 				}
 			}
 			d := dst[g*ldDst:]
-			gemvF32x4AVX512Asm(&d[0], ldDst, &w[0], ldW, rows, c8, &xp[0])
-			if c8 < cols {
-				for q := 0; q < 4; q++ {
-					xt := x[(g+q)*ldX+c8 : (g+q)*ldX+cols]
-					dq := d[q*ldDst : q*ldDst+rows]
-					for r := range dq {
-						dq[r] += dotF32Generic(w[r*ldW+c8:r*ldW+cols], xt)
-					}
-				}
-			}
+			gemvF32x4AVX512Asm(&d[0], ldDst, &w[0], ldW, rows, c8, cols, &xp[0])
 		}
 		multiPool.Put(pp)
 	}

@@ -10,7 +10,10 @@
 // blocks 0,2,4,... into the even accumulator, 1,3,5,... into the odd one, the last 8-block
 // of a cols%16 == 8 row into the even one; then even+odd and, per query, the HSUM4PS /
 // HSUM1PS reduction of avx2_amd64.s on the extracted ymm halves (same VEX instructions and
-// operand order, so the same bits, NaN payloads included).
+// operand order, so the same bits, NaN payloads included). Columns [c8, cols) are summed
+// as gemvF32AVX2's Go tail compiles (dst[r] += dotF32Generic: s = 0; s = s + w*x per
+// column, the product rounded first; then tail + simd), with the four queries in the
+// lanes of an xmm and the operand order of that code (MULSS: w*x, ADDSS: s+p, tail+dst).
 
 // ROW4 does one 16-column step of one row (pointer p) into even accumulators e0 (pair 0),
 // e1 (pair 1) and odd ones o0, o1, with weight temps ta, tb.
@@ -50,22 +53,30 @@
 	VHADDPS      xa, xa, xa \
 	VHADDPS      xa, xa, xa
 
-// func gemvF32x4AVX512Asm(dst *float32, ldDst int, w *float32, ldW, rows, cols int, xp *float32)
-// dst[q*ldDst+r] = sum_{k<cols} w[r*ldW+k]*x_q[k] for q < 4, as gemvF32AVX2Asm computes each;
-// cols a positive multiple of 8, xp the 4 queries packed per 8-float block b as
-// [x_0 | x_1 | x_2 | x_3] (32 floats at xp[32b]).
-TEXT ·gemvF32x4AVX512Asm(SB), NOSPLIT, $0-56
+// TAIL sums the tail columns of row p into lanes [q0 q1 q2 q3] of s (weight temp t, x in X8).
+#define TAIL(p, s, t) \
+	VBROADCASTSS (p)(BX*1), t \
+	VMULPS       X8, t, t \
+	VADDPS       t, s, s
+
+// func gemvF32x4AVX512Asm(dst *float32, ldDst int, w *float32, ldW, rows, c8, cols int, xp *float32)
+// dst[q*ldDst+r] = sum_{k<cols} w[r*ldW+k]*x_q[k] for q < 4, as gemvF32AVX2 computes each;
+// c8 = cols&^7 > 0, xp the 4 queries packed per 8-float block b < c8/8 as
+// [x_0 | x_1 | x_2 | x_3] (32 floats at xp[32b]), then per tail column k in [c8, cols)
+// [x_0[k] x_1[k] x_2[k] x_3[k]] at xp[4k].
+TEXT ·gemvF32x4AVX512Asm(SB), NOSPLIT, $0-64
 	MOVQ dst+0(FP), DI
 	MOVQ ldDst+8(FP), R9
 	MOVQ w+16(FP), SI
 	MOVQ ldW+24(FP), CX
 	MOVQ rows+32(FP), DX
-	MOVQ cols+40(FP), AX
-	MOVQ xp+48(FP), R8
+	MOVQ c8+40(FP), AX
+	MOVQ cols+48(FP), R14
+	MOVQ xp+56(FP), R8
 	SHLQ $2, R9                    // byte counts
 	SHLQ $2, CX
 	SHLQ $2, AX
-	LEAQ (R9)(R9*2), R14           // 3*ldDst bytes
+	SHLQ $2, R14
 	MOVQ AX, R13
 	ANDQ $-64, R13                 // 16-float part
 
@@ -110,13 +121,41 @@ m4loop2:
 
 m4loop1:
 	CMPQ BX, AX
-	JAE  m4red
+	JAE  m4tail
 	VMOVUPS (R8)(BX*4), Z24
 	VMOVUPS 64(R8)(BX*4), Z25
 	ROW1(SI, Z0, Z1, Z28)
 	ROW1(R10, Z2, Z3, Z29)
 	ROW1(R11, Z4, Z5, Z30)
 	ROW1(R12, Z6, Z7, Z31)
+
+m4tail:
+	CMPQ AX, R14
+	JAE  m4red
+	VXORPS X12, X12, X12
+	VXORPS X13, X13, X13
+	VXORPS X14, X14, X14
+	VXORPS X15, X15, X15
+	MOVQ AX, BX
+
+m4tloop:
+	VMOVUPS (R8)(BX*4), X8
+	TAIL(SI, X12, X9)
+	TAIL(R10, X13, X10)
+	TAIL(R11, X14, X11)
+	TAIL(R12, X15, X9)
+	ADDQ $4, BX
+	CMPQ BX, R14
+	JB   m4tloop
+	// Rows' tails [q0..q3] in X12..X15 -> queries' tails [r0..r3] in X12..X15.
+	VUNPCKLPS X13, X12, X8
+	VUNPCKHPS X13, X12, X9
+	VUNPCKLPS X15, X14, X10
+	VUNPCKHPS X15, X14, X11
+	VMOVLHPS  X10, X8, X12
+	VMOVHLPS  X8, X10, X13
+	VMOVLHPS  X11, X9, X14
+	VMOVHLPS  X9, X11, X15
 
 m4red:
 	VADDPS Z16, Z0, Z0
@@ -136,22 +175,36 @@ m4red:
 	VEXTRACTF64X4 $1, Z3, Y19
 	VEXTRACTF64X4 $1, Z5, Y21
 	VEXTRACTF64X4 $1, Z7, Y23
+	CMPQ AX, R14                   // flags survive the vector code below
 	HSUM4(Y0, X0, Y2, X2, Y4, X4, Y6, X6)
+	JAE  m4q0
+	VADDPS X0, X12, X0
+m4q0:
 	VMOVUPS X0, (DI)               // query 0, rows r..r+3
 	HSUM4(Y1, X1, Y3, X3, Y5, X5, Y7, X7)
+	JAE  m4q2
+	VADDPS X1, X14, X1
+m4q2:
 	VMOVUPS X1, (DI)(R9*2)         // query 2
 	VMOVUPS Y16, Y0
 	VMOVUPS Y18, Y2
 	VMOVUPS Y20, Y4
 	VMOVUPS Y22, Y6
 	HSUM4(Y0, X0, Y2, X2, Y4, X4, Y6, X6)
+	JAE  m4q1
+	VADDPS X0, X13, X0
+m4q1:
 	VMOVUPS X0, (DI)(R9*1)         // query 1
 	VMOVUPS Y17, Y1
 	VMOVUPS Y19, Y3
 	VMOVUPS Y21, Y5
 	VMOVUPS Y23, Y7
 	HSUM4(Y1, X1, Y3, X3, Y5, X5, Y7, X7)
-	VMOVUPS X1, (DI)(R14*1)        // query 3
+	JAE  m4q3
+	VADDPS X1, X15, X1
+m4q3:
+	LEAQ (DI)(R9*2), BX
+	VMOVUPS X1, (BX)(R9*1)         // query 3
 	ADDQ $16, DI
 	LEAQ (R12)(CX*1), SI
 	SUBQ $4, DX
@@ -180,10 +233,23 @@ m1loop2:
 
 m1loop1:
 	CMPQ BX, AX
-	JAE  m1red
+	JAE  m1tail
 	VMOVUPS (R8)(BX*4), Z24
 	VMOVUPS 64(R8)(BX*4), Z25
 	ROW1(SI, Z0, Z1, Z28)
+
+m1tail:
+	CMPQ AX, R14
+	JAE  m1red
+	VXORPS X12, X12, X12
+	MOVQ AX, BX
+
+m1tloop:
+	VMOVUPS (R8)(BX*4), X8
+	TAIL(SI, X12, X9)
+	ADDQ $4, BX
+	CMPQ BX, R14
+	JB   m1tloop
 
 m1red:
 	VADDPS Z16, Z0, Z0
@@ -191,13 +257,25 @@ m1red:
 	VEXTRACTF64X4 $1, Z0, Y2
 	VEXTRACTF64X4 $1, Z1, Y3
 	HSUM1(Y0, X0)
-	VMOVSS X0, (DI)                // query 0
 	HSUM1(Y2, X2)
-	VMOVSS X2, (DI)(R9*1)          // query 1
 	HSUM1(Y1, X1)
-	VMOVSS X1, (DI)(R9*2)          // query 2
 	HSUM1(Y3, X3)
-	VMOVSS X3, (DI)(R14*1)         // query 3
+	CMPQ AX, R14
+	JAE  m1store
+	VPERMILPS $1, X12, X9          // tails of queries 1, 2, 3 in lane 0
+	VPERMILPS $2, X12, X10
+	VPERMILPS $3, X12, X11
+	VADDSS X0, X12, X0
+	VADDSS X2, X9, X2
+	VADDSS X1, X10, X1
+	VADDSS X3, X11, X3
+
+m1store:
+	VMOVSS X0, (DI)                // query 0
+	VMOVSS X2, (DI)(R9*1)          // query 1
+	VMOVSS X1, (DI)(R9*2)          // query 2
+	LEAQ (DI)(R9*2), BX
+	VMOVSS X3, (BX)(R9*1)          // query 3
 	ADDQ $4, DI
 	ADDQ CX, SI
 	DECQ DX

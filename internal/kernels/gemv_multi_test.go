@@ -71,7 +71,7 @@ func TestGemvF32MultiSpecials(t *testing.T) {
 			3e38, -3e38, 1e-40,
 		}
 		const n, rows = 4, 9
-		for _, cols := range []int{8, 16, 24, 40, 130} {
+		for _, cols := range []int{8, 15, 16, 23, 24, 40, 47, 130, 135} {
 			for trial := 0; trial < 500; trial++ {
 				w := multiVals(r, rows*cols)
 				x := multiVals(r, n*cols)
@@ -176,6 +176,8 @@ func BenchmarkGemvF32Multi(b *testing.B) {
 	}{
 		{"scores-512x128", 512, 128, 128, 512},
 		{"pv-128x512", 128, 512, 1024, 128},
+		{"scores-61x128", 61, 128, 128, 61},
+		{"pv-128x61", 128, 61, 1024, 128},
 	} {
 		const n = 4
 		w := multiVals(r, (c.rows-1)*c.ldW+c.cols)
