@@ -70,9 +70,10 @@ func TestGemvF32MultiSpecials(t *testing.T) {
 			math.Float32frombits(0x7f800007), // signaling
 			3e38, -3e38, 1e-40,
 		}
-		const n, rows = 4, 9
+		const rows = 9
 		for _, cols := range []int{8, 15, 16, 23, 24, 40, 47, 130, 135} {
 			for trial := 0; trial < 500; trial++ {
+				n := 2 + trial%6
 				w := multiVals(r, rows*cols)
 				x := multiVals(r, n*cols)
 				for k := 0; k < 1+r.Intn(6); k++ {
@@ -96,7 +97,7 @@ func TestGemvF32MultiSpecials(t *testing.T) {
 				}
 				for i := range got {
 					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-						t.Fatalf("cols=%d trial %d: dst[%d] = %#08x, want %#08x", cols, trial, i,
+						t.Fatalf("n=%d cols=%d trial %d: dst[%d] = %#08x, want %#08x", n, cols, trial, i,
 							math.Float32bits(got[i]), math.Float32bits(want[i]))
 					}
 				}
@@ -166,20 +167,22 @@ func TestGemvF32MultiShapes(t *testing.T) {
 }
 
 // BenchmarkGemvF32Multi compares GemvF32Multi with GemvF32Stride per vector on the two
-// grouped-query attention shapes (4 query heads per KV head, head dim 128): scores over
-// 512 keys and P·V over a [128][1024] value cache.
+// grouped-query attention shapes (n query heads per KV head, head dim 128): scores over
+// the keys and P·V over a [128][1024] value cache, at 512 and 61 positions.
 func BenchmarkGemvF32Multi(b *testing.B) {
 	r := rand.New(rand.NewSource(1))
 	for _, c := range []struct {
-		name                   string
-		rows, cols, ldW, ldDst int
+		name                      string
+		rows, cols, ldW, ldDst, n int
 	}{
-		{"scores-512x128", 512, 128, 128, 512},
-		{"pv-128x512", 128, 512, 1024, 128},
-		{"scores-61x128", 61, 128, 128, 61},
-		{"pv-128x61", 128, 61, 1024, 128},
+		{"scores-512x128", 512, 128, 128, 512, 4},
+		{"pv-128x512", 128, 512, 1024, 128, 4},
+		{"scores-61x128", 61, 128, 128, 61, 4},
+		{"pv-128x61", 128, 61, 1024, 128, 4},
+		{"scores-512x128-n3", 512, 128, 128, 512, 3},
+		{"pv-128x512-n2", 128, 512, 1024, 128, 2},
 	} {
-		const n = 4
+		n := c.n
 		w := multiVals(r, (c.rows-1)*c.ldW+c.cols)
 		x := multiVals(r, n*c.cols)
 		dst := make([]float32, n*c.ldDst)
