@@ -147,13 +147,6 @@ func gemmInt8AVX2RowBlocked(dst []int32, ldDst int, w []int8, rows, cols int, x 
 	}
 }
 
-// gemmRowBlock picks a row block of about 32 KiB of int8 weights (at least 4 rows, a
-// multiple of 4 so the 4-row kernel path is used).
-func gemmRowBlock(colBytes int) int {
-	rb := (32 << 10) / max(colBytes, 1)
-	return max(4, rb&^3)
-}
-
 func dotF32AVX2(a, b []float32) float32 {
 	var d float32
 	gemvF32AVX2(unsafeOneF(&d), a, 1, len(a), len(a), b)

@@ -121,3 +121,11 @@ func bf16ToF32Generic(dst []float32, src []uint16) {
 		dst[i] = math.Float32frombits(uint32(h) << 16)
 	}
 }
+
+// gemmRowBlock picks a row block of about 32 KiB of weights of colBytes per row (at least
+// 4 rows, a multiple of 4 so the 4-row kernel paths are used). Portable: the half-weight
+// GEMM's fallback uses it on every architecture.
+func gemmRowBlock(colBytes int) int {
+	rb := (32 << 10) / max(colBytes, 1)
+	return max(4, rb&^3)
+}
