@@ -24,6 +24,8 @@ targets=(
 	./tokenizer:FuzzLoad
 	./tokenizer:FuzzEncode
 	./runtime:FuzzLoad
+	./internal/kernels:FuzzInt8Kernels
+	./internal/kernels:FuzzExpKernels
 )
 status=0
 for t in "${targets[@]}"; do
