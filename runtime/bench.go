@@ -87,7 +87,8 @@ func (r *BenchResult) String() string {
 		"weights: %s\n"+
 		"prefill: %d tokens in %.3f s = %.2f tok/s\n"+
 		"decode:  %d tokens in %.3f s = %.3f tok/s (%.2f GB/s of weights, %d bytes/token)\n"+
-		"DRAM read bandwidth (%d MiB buffer): %.2f GB/s STREAM-like read between decode steps; best pass %.2f GB/s (before %.2f, after %.2f), %.2f GB/s int8 GEMV kernel\n"+
+		"DRAM read bandwidth (%d MiB buffer): %.2f GB/s STREAM-like read between decode steps\n"+
+		"  best single pass %.2f GB/s (before %.2f, after %.2f); int8 GEMV kernel %.2f GB/s\n"+
 		"decode = %.0f%% of DRAM bandwidth (limit %.3f tok/s), %.0f%% of the best pass",
 		r.CPUModel, llc, r.Compute, r.ISA, r.Threads, r.Weights, r.THP, r.WeightsWhy,
 		r.PromptTokens, r.PrefillSeconds, r.PrefillTokPerSec,
