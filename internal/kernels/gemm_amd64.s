@@ -55,21 +55,14 @@
 	KMOVW        R11, K2 \
 	VPSCATTERDD  zb, K2, off(R13)(Z26*4)
 
-// TSTORE writes tokens j, 4+j, 8+j and 12+j of a 16-token half from U (rows 0-3 of those
-// tokens, one 128-bit lane per token) and V (rows 4-7): R is the address of token j; SI
-// holds 4 tokens' stride, R8 12 tokens'. Z28/Z29 select the lanes (tok4Lo/tok4Hi), Z30
-// holds comp[0..7] twice.
-#define TSTORE(U, V, R) \
-	VMOVDQA64     U, Z31 \
-	VPERMT2Q      V, Z28, Z31 \
-	VPSUBD        Z30, Z31, Z31 \
-	VMOVDQU32     Y31, (R) \
-	VEXTRACTI64X4 $1, Z31, (R)(SI*1) \
-	VMOVDQA64     U, Z31 \
-	VPERMT2Q      V, Z29, Z31 \
-	VPSUBD        Z30, Z31, Z31 \
-	VMOVDQU32     Y31, (R)(SI*2) \
-	VEXTRACTI64X4 $1, Z31, (R)(R8*1)
+// TPERM puts two tokens of a 16-token half in Z31, minus the compensation: with IDX = Z28
+// (tok4Lo) tokens j (low 256 bits) and 4+j (high), with Z29 (tok4Hi) tokens 8+j and 12+j,
+// from U (rows 0-3 of tokens j, 4+j, 8+j, 12+j, one 128-bit lane each) and V (rows 4-7).
+// Z30 holds comp[0..7] twice.
+#define TPERM(U, V, IDX) \
+	VMOVDQA64 U, Z31 \
+	VPERMT2Q  V, IDX, Z31 \
+	VPSUBD    Z30, Z31, Z31
 
 // Qword indices for VPERMT2Q: lanes [U0 V0 U1 V1] and [U2 V2 U3 V3].
 DATA tok4Lo<>+0(SB)/8, $0
@@ -183,16 +176,15 @@ loop1:
 	JMP  loop1
 
 store:
-	// A full tile (8 rows, 32 tokens) is transposed in registers and written with plain
-	// 32-byte stores, one per token: the 16 scatters below cost ~35% of the kernel's time on
-	// Zen 5 (measured at 4096 columns). Partial tiles keep the scatter path.
+	// A tile of 8 rows is transposed in registers and written with plain 32-byte stores, one
+	// per token present (R12 tokens; each store is skipped past them): the 16 scatters below
+	// cost ~35% of the kernel's time on Zen 5 (measured at 4096 columns). Tiles of fewer
+	// rows (a matrix's last panel) keep the scatter path.
 	MOVQ nrows+56(FP), CX
 	CMPQ CX, $8
 	JNE  scatter
 	MOVQ tokmask+64(FP), R12
-	MOVL $0xFFFFFFFF, R11
-	CMPQ R12, R11
-	JNE  scatter
+	POPCNTQ R12, R12               // tokens in the tile (the mask is a prefix)
 	MOVQ comp+48(FP), R9
 	VBROADCASTI64X4 (R9), Z30
 	VMOVDQU64 tok4Lo<>(SB), Z28
@@ -223,10 +215,80 @@ store:
 	VPUNPCKHQDQ Z18, Z16, Z25
 	VPUNPCKLQDQ Z19, Z17, Z26
 	VPUNPCKHQDQ Z19, Z17, Z27
-	TSTORE(Z20, Z24, AX)
-	TSTORE(Z21, Z25, BX)
-	TSTORE(Z22, Z26, CX)
-	TSTORE(Z23, Z27, DX)
+	TPERM(Z20, Z24, Z28)
+	CMPQ R12, $0
+	JLE  ti0
+	VMOVDQU32 Y31, (AX)
+ti0:
+	CMPQ R12, $4
+	JLE  ti4
+	VEXTRACTI64X4 $1, Z31, (AX)(SI*1)
+ti4:
+	TPERM(Z20, Z24, Z29)
+	CMPQ R12, $8
+	JLE  ti8
+	VMOVDQU32 Y31, (AX)(SI*2)
+ti8:
+	CMPQ R12, $12
+	JLE  ti12
+	VEXTRACTI64X4 $1, Z31, (AX)(R8*1)
+ti12:
+	TPERM(Z21, Z25, Z28)
+	CMPQ R12, $1
+	JLE  ti1
+	VMOVDQU32 Y31, (BX)
+ti1:
+	CMPQ R12, $5
+	JLE  ti5
+	VEXTRACTI64X4 $1, Z31, (BX)(SI*1)
+ti5:
+	TPERM(Z21, Z25, Z29)
+	CMPQ R12, $9
+	JLE  ti9
+	VMOVDQU32 Y31, (BX)(SI*2)
+ti9:
+	CMPQ R12, $13
+	JLE  ti13
+	VEXTRACTI64X4 $1, Z31, (BX)(R8*1)
+ti13:
+	TPERM(Z22, Z26, Z28)
+	CMPQ R12, $2
+	JLE  ti2
+	VMOVDQU32 Y31, (CX)
+ti2:
+	CMPQ R12, $6
+	JLE  ti6
+	VEXTRACTI64X4 $1, Z31, (CX)(SI*1)
+ti6:
+	TPERM(Z22, Z26, Z29)
+	CMPQ R12, $10
+	JLE  ti10
+	VMOVDQU32 Y31, (CX)(SI*2)
+ti10:
+	CMPQ R12, $14
+	JLE  ti14
+	VEXTRACTI64X4 $1, Z31, (CX)(R8*1)
+ti14:
+	TPERM(Z23, Z27, Z28)
+	CMPQ R12, $3
+	JLE  ti3
+	VMOVDQU32 Y31, (DX)
+ti3:
+	CMPQ R12, $7
+	JLE  ti7
+	VEXTRACTI64X4 $1, Z31, (DX)(SI*1)
+ti7:
+	TPERM(Z23, Z27, Z29)
+	CMPQ R12, $11
+	JLE  ti11
+	VMOVDQU32 Y31, (DX)(SI*2)
+ti11:
+	CMPQ R12, $15
+	JLE  ti15
+	VEXTRACTI64X4 $1, Z31, (DX)(R8*1)
+ti15:
+	CMPQ R12, $16
+	JLE  done
 	SHLQ $2, SI                    // 16 tokens
 	ADDQ SI, AX
 	ADDQ SI, BX
@@ -250,10 +312,78 @@ store:
 	VPUNPCKHQDQ Z18, Z16, Z25
 	VPUNPCKLQDQ Z19, Z17, Z26
 	VPUNPCKHQDQ Z19, Z17, Z27
-	TSTORE(Z20, Z24, AX)
-	TSTORE(Z21, Z25, BX)
-	TSTORE(Z22, Z26, CX)
-	TSTORE(Z23, Z27, DX)
+	TPERM(Z20, Z24, Z28)
+	CMPQ R12, $16
+	JLE  ti16
+	VMOVDQU32 Y31, (AX)
+ti16:
+	CMPQ R12, $20
+	JLE  ti20
+	VEXTRACTI64X4 $1, Z31, (AX)(SI*1)
+ti20:
+	TPERM(Z20, Z24, Z29)
+	CMPQ R12, $24
+	JLE  ti24
+	VMOVDQU32 Y31, (AX)(SI*2)
+ti24:
+	CMPQ R12, $28
+	JLE  ti28
+	VEXTRACTI64X4 $1, Z31, (AX)(R8*1)
+ti28:
+	TPERM(Z21, Z25, Z28)
+	CMPQ R12, $17
+	JLE  ti17
+	VMOVDQU32 Y31, (BX)
+ti17:
+	CMPQ R12, $21
+	JLE  ti21
+	VEXTRACTI64X4 $1, Z31, (BX)(SI*1)
+ti21:
+	TPERM(Z21, Z25, Z29)
+	CMPQ R12, $25
+	JLE  ti25
+	VMOVDQU32 Y31, (BX)(SI*2)
+ti25:
+	CMPQ R12, $29
+	JLE  ti29
+	VEXTRACTI64X4 $1, Z31, (BX)(R8*1)
+ti29:
+	TPERM(Z22, Z26, Z28)
+	CMPQ R12, $18
+	JLE  ti18
+	VMOVDQU32 Y31, (CX)
+ti18:
+	CMPQ R12, $22
+	JLE  ti22
+	VEXTRACTI64X4 $1, Z31, (CX)(SI*1)
+ti22:
+	TPERM(Z22, Z26, Z29)
+	CMPQ R12, $26
+	JLE  ti26
+	VMOVDQU32 Y31, (CX)(SI*2)
+ti26:
+	CMPQ R12, $30
+	JLE  ti30
+	VEXTRACTI64X4 $1, Z31, (CX)(R8*1)
+ti30:
+	TPERM(Z23, Z27, Z28)
+	CMPQ R12, $19
+	JLE  ti19
+	VMOVDQU32 Y31, (DX)
+ti19:
+	CMPQ R12, $23
+	JLE  ti23
+	VEXTRACTI64X4 $1, Z31, (DX)(SI*1)
+ti23:
+	TPERM(Z23, Z27, Z29)
+	CMPQ R12, $27
+	JLE  ti27
+	VMOVDQU32 Y31, (DX)(SI*2)
+ti27:
+	CMPQ R12, $31
+	JLE  ti31
+	VEXTRACTI64X4 $1, Z31, (DX)(R8*1)
+ti31:
 	JMP  done
 
 scatter:
@@ -342,18 +472,12 @@ done:
 	KMOVW        R11, K2 \
 	VGATHERDPS   off(R13)(Z26*4), K2, zb
 
-// TSTOREF is TSTORE without the compensation (float32 tiles).
-#define TSTOREF(U, V, R) \
-	VMOVDQA64     U, Z31 \
-	VPERMT2Q      V, Z28, Z31 \
-	VMOVDQU32     Y31, (R) \
-	VEXTRACTI64X4 $1, Z31, (R)(SI*1) \
-	VMOVDQA64     U, Z31 \
-	VPERMT2Q      V, Z29, Z31 \
-	VMOVDQU32     Y31, (R)(SI*2) \
-	VEXTRACTI64X4 $1, Z31, (R)(R8*1)
+// TPERMF is TPERM without the compensation (float32 tiles).
+#define TPERMF(U, V, IDX) \
+	VMOVDQA64 U, Z31 \
+	VPERMT2Q  V, IDX, Z31
 
-// TLOADF is TSTOREF's inverse: it reads tokens j, 4+j, 8+j and 12+j (R = token j's address)
+// TLOADF is the inverse of the store's transpose: it reads tokens j, 4+j, 8+j and 12+j (R = token j's address)
 // into U (rows 0-3 of each token, one lane per token) and V (rows 4-7). Z28/Z29 hold
 // tok4U/tok4V.
 #define TLOADF(U, V, R) \
@@ -592,14 +716,13 @@ loop1f:
 	JMP  loop1f
 
 storef:
-	// Full tiles: in-register transpose and one 32-byte store per token (as the int8 tile).
+	// Tiles of 8 rows: in-register transpose and one 32-byte store per token present (as the
+	// int8 tile).
 	MOVQ nrows+48(FP), CX
 	CMPQ CX, $8
 	JNE  scatterf
 	MOVQ tokmask+56(FP), R12
-	MOVL $0xFFFFFFFF, R11
-	CMPQ R12, R11
-	JNE  scatterf
+	POPCNTQ R12, R12
 	VMOVDQU64 tok4Lo<>(SB), Z28
 	VMOVDQU64 tok4Hi<>(SB), Z29
 	MOVQ dst+0(FP), AX
@@ -627,10 +750,80 @@ storef:
 	VPUNPCKHQDQ Z18, Z16, Z25
 	VPUNPCKLQDQ Z19, Z17, Z26
 	VPUNPCKHQDQ Z19, Z17, Z27
-	TSTOREF(Z20, Z24, AX)
-	TSTOREF(Z21, Z25, BX)
-	TSTOREF(Z22, Z26, CX)
-	TSTOREF(Z23, Z27, DX)
+	TPERMF(Z20, Z24, Z28)
+	CMPQ R12, $0
+	JLE  tf0
+	VMOVDQU32 Y31, (AX)
+tf0:
+	CMPQ R12, $4
+	JLE  tf4
+	VEXTRACTI64X4 $1, Z31, (AX)(SI*1)
+tf4:
+	TPERMF(Z20, Z24, Z29)
+	CMPQ R12, $8
+	JLE  tf8
+	VMOVDQU32 Y31, (AX)(SI*2)
+tf8:
+	CMPQ R12, $12
+	JLE  tf12
+	VEXTRACTI64X4 $1, Z31, (AX)(R8*1)
+tf12:
+	TPERMF(Z21, Z25, Z28)
+	CMPQ R12, $1
+	JLE  tf1
+	VMOVDQU32 Y31, (BX)
+tf1:
+	CMPQ R12, $5
+	JLE  tf5
+	VEXTRACTI64X4 $1, Z31, (BX)(SI*1)
+tf5:
+	TPERMF(Z21, Z25, Z29)
+	CMPQ R12, $9
+	JLE  tf9
+	VMOVDQU32 Y31, (BX)(SI*2)
+tf9:
+	CMPQ R12, $13
+	JLE  tf13
+	VEXTRACTI64X4 $1, Z31, (BX)(R8*1)
+tf13:
+	TPERMF(Z22, Z26, Z28)
+	CMPQ R12, $2
+	JLE  tf2
+	VMOVDQU32 Y31, (CX)
+tf2:
+	CMPQ R12, $6
+	JLE  tf6
+	VEXTRACTI64X4 $1, Z31, (CX)(SI*1)
+tf6:
+	TPERMF(Z22, Z26, Z29)
+	CMPQ R12, $10
+	JLE  tf10
+	VMOVDQU32 Y31, (CX)(SI*2)
+tf10:
+	CMPQ R12, $14
+	JLE  tf14
+	VEXTRACTI64X4 $1, Z31, (CX)(R8*1)
+tf14:
+	TPERMF(Z23, Z27, Z28)
+	CMPQ R12, $3
+	JLE  tf3
+	VMOVDQU32 Y31, (DX)
+tf3:
+	CMPQ R12, $7
+	JLE  tf7
+	VEXTRACTI64X4 $1, Z31, (DX)(SI*1)
+tf7:
+	TPERMF(Z23, Z27, Z29)
+	CMPQ R12, $11
+	JLE  tf11
+	VMOVDQU32 Y31, (DX)(SI*2)
+tf11:
+	CMPQ R12, $15
+	JLE  tf15
+	VEXTRACTI64X4 $1, Z31, (DX)(R8*1)
+tf15:
+	CMPQ R12, $16
+	JLE  donef
 	SHLQ $2, SI                    // 16 tokens
 	ADDQ SI, AX
 	ADDQ SI, BX
@@ -653,10 +846,78 @@ storef:
 	VPUNPCKHQDQ Z18, Z16, Z25
 	VPUNPCKLQDQ Z19, Z17, Z26
 	VPUNPCKHQDQ Z19, Z17, Z27
-	TSTOREF(Z20, Z24, AX)
-	TSTOREF(Z21, Z25, BX)
-	TSTOREF(Z22, Z26, CX)
-	TSTOREF(Z23, Z27, DX)
+	TPERMF(Z20, Z24, Z28)
+	CMPQ R12, $16
+	JLE  tf16
+	VMOVDQU32 Y31, (AX)
+tf16:
+	CMPQ R12, $20
+	JLE  tf20
+	VEXTRACTI64X4 $1, Z31, (AX)(SI*1)
+tf20:
+	TPERMF(Z20, Z24, Z29)
+	CMPQ R12, $24
+	JLE  tf24
+	VMOVDQU32 Y31, (AX)(SI*2)
+tf24:
+	CMPQ R12, $28
+	JLE  tf28
+	VEXTRACTI64X4 $1, Z31, (AX)(R8*1)
+tf28:
+	TPERMF(Z21, Z25, Z28)
+	CMPQ R12, $17
+	JLE  tf17
+	VMOVDQU32 Y31, (BX)
+tf17:
+	CMPQ R12, $21
+	JLE  tf21
+	VEXTRACTI64X4 $1, Z31, (BX)(SI*1)
+tf21:
+	TPERMF(Z21, Z25, Z29)
+	CMPQ R12, $25
+	JLE  tf25
+	VMOVDQU32 Y31, (BX)(SI*2)
+tf25:
+	CMPQ R12, $29
+	JLE  tf29
+	VEXTRACTI64X4 $1, Z31, (BX)(R8*1)
+tf29:
+	TPERMF(Z22, Z26, Z28)
+	CMPQ R12, $18
+	JLE  tf18
+	VMOVDQU32 Y31, (CX)
+tf18:
+	CMPQ R12, $22
+	JLE  tf22
+	VEXTRACTI64X4 $1, Z31, (CX)(SI*1)
+tf22:
+	TPERMF(Z22, Z26, Z29)
+	CMPQ R12, $26
+	JLE  tf26
+	VMOVDQU32 Y31, (CX)(SI*2)
+tf26:
+	CMPQ R12, $30
+	JLE  tf30
+	VEXTRACTI64X4 $1, Z31, (CX)(R8*1)
+tf30:
+	TPERMF(Z23, Z27, Z28)
+	CMPQ R12, $19
+	JLE  tf19
+	VMOVDQU32 Y31, (DX)
+tf19:
+	CMPQ R12, $23
+	JLE  tf23
+	VEXTRACTI64X4 $1, Z31, (DX)(SI*1)
+tf23:
+	TPERMF(Z23, Z27, Z29)
+	CMPQ R12, $27
+	JLE  tf27
+	VMOVDQU32 Y31, (DX)(SI*2)
+tf27:
+	CMPQ R12, $31
+	JLE  tf31
+	VEXTRACTI64X4 $1, Z31, (DX)(R8*1)
+tf31:
 	JMP  donef
 
 scatterf:

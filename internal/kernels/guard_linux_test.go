@@ -3,6 +3,7 @@
 package kernels
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 	"unsafe"
@@ -74,6 +75,69 @@ func TestNoOverReadAtPageEnd(t *testing.T) {
 			dst := make([]float32, n)
 			F16ToF32(dst, h)
 			BF16ToF32(dst, h)
+		}
+	})
+}
+
+// TestGemmWritesStayInside: the GEMMs write dst[t*ld + r] for t < n, r < rows and nothing
+// else. dst ends exactly at an inaccessible page (a store for a token past n faults) and
+// the gaps between rows (ld > rows) hold a sentinel that must survive. The token counts
+// leave partial 32-token tiles, whose stores the tile kernels skip token by token.
+func TestGemmWritesStayInside(t *testing.T) {
+	const sentinel = 0x5a5a5a5a
+	forEachISA(t, func(t *testing.T, l ISA) {
+		r := rand.New(rand.NewPCG(23, 24))
+		for _, n := range []int{16, 17, 23, 31, 33, 48, 50, 63, 64, 81} {
+			for _, c := range []struct{ rows, cols, gap int }{{64, 64, 0}, {48, 36, 8}, {72, 128, 3}, {64, 2100, 0}} {
+				ld := c.rows + c.gap
+				size := (n-1)*ld + c.rows
+				check := func(name string, dst []uint32) {
+					t.Helper()
+					for tk := 0; tk < n; tk++ {
+						end := min((tk+1)*ld, size)
+						for i := tk*ld + c.rows; i < end; i++ {
+							if dst[i] != sentinel {
+								t.Fatalf("%s n=%d %+v: gap element %d overwritten", name, n, c, i)
+							}
+						}
+					}
+				}
+				guardedU32 := func() []uint32 {
+					b := guarded(t, 4*size)
+					d := unsafe.Slice((*uint32)(unsafe.Pointer(&b[0])), size)
+					for i := range d {
+						d[i] = sentinel
+					}
+					return d
+				}
+
+				w, x := randInt8(r, c.rows*c.cols, "random"), randInt8(r, n*c.cols, "random")
+				d := guardedU32()
+				GemmInt8Stride(unsafe.Slice((*int32)(unsafe.Pointer(&d[0])), size), ld, w, c.rows, c.cols, x, n)
+				check("GemmInt8Stride", d)
+				var pk PackedInt8
+				pk.Pack(x, n, c.cols)
+				d = guardedU32()
+				GemmInt8Packed(unsafe.Slice((*int32)(unsafe.Pointer(&d[0])), size), ld, w, c.rows, &pk, nil)
+				check("GemmInt8Packed", d)
+
+				wf, xf := randF32(r, c.rows*c.cols), randF32(r, n*c.cols)
+				d = guardedU32()
+				GemmF32Stride(unsafe.Slice((*float32)(unsafe.Pointer(&d[0])), size), ld, wf, c.rows, c.cols, xf, n)
+				check("GemmF32Stride", d)
+				var pf PackedF32
+				pf.Pack(xf, n, c.cols)
+				d = guardedU32()
+				GemmF32Packed(unsafe.Slice((*float32)(unsafe.Pointer(&d[0])), size), ld, wf, c.rows, &pf)
+				check("GemmF32Packed", d)
+				wh := make([]uint16, c.rows*c.cols)
+				for i := range wh {
+					wh[i] = uint16(math.Float32bits(wf[i]) >> 16)
+				}
+				d = guardedU32()
+				GemmHalfPacked(unsafe.Slice((*float32)(unsafe.Pointer(&d[0])), size), ld, wh, BF16, c.rows, &pf)
+				check("GemmHalfPacked", d)
+			}
 		}
 	})
 }
