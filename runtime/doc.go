@@ -52,6 +52,16 @@
 // Decode is a GEMV per matrix split by output rows across Options.Threads
 // goroutines (a small pool with dynamically handed-out row chunks); prefill is
 // one GEMM over all prompt tokens per matrix, so each weight row is reused for
-// every token. Attention runs per (token, head) on the same pool, with the
-// value cache stored transposed so both attention products are SIMD dots.
+// every token (int8: the tokens are quantized and packed once per input, the
+// FFN gate and up sharing one). Attention runs per (token, KV head) on the
+// same pool, with the value cache stored transposed so both attention products
+// are GEMVs over rows (kernels.GemvF32Multi: each key and value row read once
+// for the KV head's group of query heads); in a prompt, norms, rotary and
+// residuals are split across the pool by token.
+//
+// Speed work never changes a bit of the outputs: every kernel a level uses
+// computes each output with the same operations in the same order whatever the
+// tiling, packing or thread split, and SiLU/softmax's exp replay math.Exp.
+// TestOutputsPinned holds the logits of every compute path and kernel level to
+// recorded digests.
 package runtime
