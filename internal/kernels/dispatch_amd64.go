@@ -52,6 +52,8 @@ func addArchSets() {
 		s.gemmInt8 = gemmInt8AVX512
 		s.rowSums = rowSumsAVX512
 		s.gemmF32 = gemmF32AVX512
+		s.bf16ToF32 = bf16ToF32AVX512
+		s.f16ToF32 = f16ToF32AVX512
 		if hasExpFMA {
 			s.siluF32 = siluF32AVX512
 			s.expShiftedF32 = expShiftedF32AVX512
