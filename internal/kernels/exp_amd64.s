@@ -105,6 +105,43 @@ DATA expf32<>+0(SB)/4, $0x80000000 // float32 sign bit
 DATA expf32<>+4(SB)/4, $0x3f800000 // float32 1.0
 GLOBL expf32<>(SB), RODATA|NOPTR, $8
 
+// Interleaving helpers for EXP512X4 / EXP256X3: one operation on 4 (3) independent blocks.
+// BLK4K(op, k, s0..s3, d0..d3) is op k, si, di per block (k shared: a constant, an immediate
+// or a memory operand); BLK4V(op, a0..a3, s0..s3, d0..d3) is op ai, si, di; BLK4U(op, s0..s3,
+// d0..d3) is op si, di. K3/V3/U3 likewise for three blocks.
+#define BLK4K(op, k, s0, s1, s2, s3, d0, d1, d2, d3) \
+	op k, s0, d0 \
+	op k, s1, d1 \
+	op k, s2, d2 \
+	op k, s3, d3
+
+#define BLK4V(op, a0, a1, a2, a3, s0, s1, s2, s3, d0, d1, d2, d3) \
+	op a0, s0, d0 \
+	op a1, s1, d1 \
+	op a2, s2, d2 \
+	op a3, s3, d3
+
+#define BLK4U(op, s0, s1, s2, s3, d0, d1, d2, d3) \
+	op s0, d0 \
+	op s1, d1 \
+	op s2, d2 \
+	op s3, d3
+
+#define BLK3K(op, k, s0, s1, s2, d0, d1, d2) \
+	op k, s0, d0 \
+	op k, s1, d1 \
+	op k, s2, d2
+
+#define BLK3V(op, a0, a1, a2, s0, s1, s2, d0, d1, d2) \
+	op a0, s0, d0 \
+	op a1, s1, d1 \
+	op a2, s2, d2
+
+#define BLK3U(op, s0, s1, s2, d0, d1, d2) \
+	op s0, d0 \
+	op s1, d1 \
+	op s2, d2
+
 // EXP512 computes exp of the 8 float64 lanes of Z0 into Z0 (any argument but NaN: it is
 // clamped to [-700, 700] first). EXP512X4 does the same for Z0..Z3, instruction by
 // instruction interleaved: the dependency chain is long (~25 operations), so four
@@ -148,122 +185,35 @@ GLOBL expf32<>(SB), RODATA|NOPTR, $8
 	VMULPD       Z4, Z0, Z0
 
 #define EXP512X4 \
-	VMAXPD       Z30, Z0, Z0 \
-	VMAXPD       Z30, Z1, Z1 \
-	VMAXPD       Z30, Z2, Z2 \
-	VMAXPD       Z30, Z3, Z3 \
-	VMINPD       Z31, Z0, Z0 \
-	VMINPD       Z31, Z1, Z1 \
-	VMINPD       Z31, Z2, Z2 \
-	VMINPD       Z31, Z3, Z3 \
-	VMULPD       Z16, Z0, Z4 \
-	VMULPD       Z16, Z1, Z5 \
-	VMULPD       Z16, Z2, Z6 \
-	VMULPD       Z16, Z3, Z7 \
-	VCVTPD2DQ    Z4, Y8 \
-	VCVTPD2DQ    Z5, Y9 \
-	VCVTPD2DQ    Z6, Y10 \
-	VCVTPD2DQ    Z7, Y11 \
-	VRNDSCALEPD  $0, Z4, Z4 \
-	VRNDSCALEPD  $0, Z5, Z5 \
-	VRNDSCALEPD  $0, Z6, Z6 \
-	VRNDSCALEPD  $0, Z7, Z7 \
-	VFNMADD231PD Z17, Z4, Z0 \
-	VFNMADD231PD Z17, Z5, Z1 \
-	VFNMADD231PD Z17, Z6, Z2 \
-	VFNMADD231PD Z17, Z7, Z3 \
-	VFNMADD231PD Z18, Z4, Z0 \
-	VFNMADD231PD Z18, Z5, Z1 \
-	VFNMADD231PD Z18, Z6, Z2 \
-	VFNMADD231PD Z18, Z7, Z3 \
-	VMULPD       Z19, Z0, Z0 \
-	VMULPD       Z19, Z1, Z1 \
-	VMULPD       Z19, Z2, Z2 \
-	VMULPD       Z19, Z3, Z3 \
-	VBROADCASTSD expc<>+128(SB), Z12 \
-	VBROADCASTSD expc<>+128(SB), Z13 \
-	VBROADCASTSD expc<>+128(SB), Z20 \
-	VBROADCASTSD expc<>+128(SB), Z21 \
-	VFMADD213PD.BCST expc<>+160(SB), Z0, Z12 \
-	VFMADD213PD.BCST expc<>+160(SB), Z1, Z13 \
-	VFMADD213PD.BCST expc<>+160(SB), Z2, Z20 \
-	VFMADD213PD.BCST expc<>+160(SB), Z3, Z21 \
-	VFMADD213PD.BCST expc<>+192(SB), Z0, Z12 \
-	VFMADD213PD.BCST expc<>+192(SB), Z1, Z13 \
-	VFMADD213PD.BCST expc<>+192(SB), Z2, Z20 \
-	VFMADD213PD.BCST expc<>+192(SB), Z3, Z21 \
-	VFMADD213PD.BCST expc<>+224(SB), Z0, Z12 \
-	VFMADD213PD.BCST expc<>+224(SB), Z1, Z13 \
-	VFMADD213PD.BCST expc<>+224(SB), Z2, Z20 \
-	VFMADD213PD.BCST expc<>+224(SB), Z3, Z21 \
-	VFMADD213PD.BCST expc<>+256(SB), Z0, Z12 \
-	VFMADD213PD.BCST expc<>+256(SB), Z1, Z13 \
-	VFMADD213PD.BCST expc<>+256(SB), Z2, Z20 \
-	VFMADD213PD.BCST expc<>+256(SB), Z3, Z21 \
-	VFMADD213PD.BCST expc<>+288(SB), Z0, Z12 \
-	VFMADD213PD.BCST expc<>+288(SB), Z1, Z13 \
-	VFMADD213PD.BCST expc<>+288(SB), Z2, Z20 \
-	VFMADD213PD.BCST expc<>+288(SB), Z3, Z21 \
-	VFMADD213PD.BCST expc<>+320(SB), Z0, Z12 \
-	VFMADD213PD.BCST expc<>+320(SB), Z1, Z13 \
-	VFMADD213PD.BCST expc<>+320(SB), Z2, Z20 \
-	VFMADD213PD.BCST expc<>+320(SB), Z3, Z21 \
-	VFMADD213PD  Z27, Z0, Z12 \
-	VFMADD213PD  Z27, Z1, Z13 \
-	VFMADD213PD  Z27, Z2, Z20 \
-	VFMADD213PD  Z27, Z3, Z21 \
-	VMULPD       Z12, Z0, Z0 \
-	VMULPD       Z13, Z1, Z1 \
-	VMULPD       Z20, Z2, Z2 \
-	VMULPD       Z21, Z3, Z3 \
-	VADDPD       Z28, Z0, Z12 \
-	VADDPD       Z28, Z1, Z13 \
-	VADDPD       Z28, Z2, Z20 \
-	VADDPD       Z28, Z3, Z21 \
-	VMULPD       Z12, Z0, Z0 \
-	VMULPD       Z13, Z1, Z1 \
-	VMULPD       Z20, Z2, Z2 \
-	VMULPD       Z21, Z3, Z3 \
-	VADDPD       Z28, Z0, Z12 \
-	VADDPD       Z28, Z1, Z13 \
-	VADDPD       Z28, Z2, Z20 \
-	VADDPD       Z28, Z3, Z21 \
-	VMULPD       Z12, Z0, Z0 \
-	VMULPD       Z13, Z1, Z1 \
-	VMULPD       Z20, Z2, Z2 \
-	VMULPD       Z21, Z3, Z3 \
-	VADDPD       Z28, Z0, Z12 \
-	VADDPD       Z28, Z1, Z13 \
-	VADDPD       Z28, Z2, Z20 \
-	VADDPD       Z28, Z3, Z21 \
-	VMULPD       Z12, Z0, Z0 \
-	VMULPD       Z13, Z1, Z1 \
-	VMULPD       Z20, Z2, Z2 \
-	VMULPD       Z21, Z3, Z3 \
-	VADDPD       Z28, Z0, Z12 \
-	VADDPD       Z28, Z1, Z13 \
-	VADDPD       Z28, Z2, Z20 \
-	VADDPD       Z28, Z3, Z21 \
-	VFMADD213PD  Z27, Z12, Z0 \
-	VFMADD213PD  Z27, Z13, Z1 \
-	VFMADD213PD  Z27, Z20, Z2 \
-	VFMADD213PD  Z27, Z21, Z3 \
-	VPMOVSXDQ    Y8, Z8 \
-	VPMOVSXDQ    Y9, Z9 \
-	VPMOVSXDQ    Y10, Z10 \
-	VPMOVSXDQ    Y11, Z11 \
-	VPADDQ       Z29, Z8, Z8 \
-	VPADDQ       Z29, Z9, Z9 \
-	VPADDQ       Z29, Z10, Z10 \
-	VPADDQ       Z29, Z11, Z11 \
-	VPSLLQ       $52, Z8, Z4 \
-	VPSLLQ       $52, Z9, Z5 \
-	VPSLLQ       $52, Z10, Z6 \
-	VPSLLQ       $52, Z11, Z7 \
-	VMULPD       Z4, Z0, Z0 \
-	VMULPD       Z5, Z1, Z1 \
-	VMULPD       Z6, Z2, Z2 \
-	VMULPD       Z7, Z3, Z3
+	BLK4K(VMAXPD, Z30, Z0, Z1, Z2, Z3, Z0, Z1, Z2, Z3) \
+	BLK4K(VMINPD, Z31, Z0, Z1, Z2, Z3, Z0, Z1, Z2, Z3) \
+	BLK4K(VMULPD, Z16, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7) \
+	BLK4U(VCVTPD2DQ, Z4, Z5, Z6, Z7, Y8, Y9, Y10, Y11) \
+	BLK4K(VRNDSCALEPD, $0, Z4, Z5, Z6, Z7, Z4, Z5, Z6, Z7) \
+	BLK4K(VFNMADD231PD, Z17, Z4, Z5, Z6, Z7, Z0, Z1, Z2, Z3) \
+	BLK4K(VFNMADD231PD, Z18, Z4, Z5, Z6, Z7, Z0, Z1, Z2, Z3) \
+	BLK4K(VMULPD, Z19, Z0, Z1, Z2, Z3, Z0, Z1, Z2, Z3) \
+	BLK4U(VBROADCASTSD, expc<>+128(SB), expc<>+128(SB), expc<>+128(SB), expc<>+128(SB), Z12, Z13, Z20, Z21) \
+	BLK4K(VFMADD213PD.BCST, expc<>+160(SB), Z0, Z1, Z2, Z3, Z12, Z13, Z20, Z21) \
+	BLK4K(VFMADD213PD.BCST, expc<>+192(SB), Z0, Z1, Z2, Z3, Z12, Z13, Z20, Z21) \
+	BLK4K(VFMADD213PD.BCST, expc<>+224(SB), Z0, Z1, Z2, Z3, Z12, Z13, Z20, Z21) \
+	BLK4K(VFMADD213PD.BCST, expc<>+256(SB), Z0, Z1, Z2, Z3, Z12, Z13, Z20, Z21) \
+	BLK4K(VFMADD213PD.BCST, expc<>+288(SB), Z0, Z1, Z2, Z3, Z12, Z13, Z20, Z21) \
+	BLK4K(VFMADD213PD.BCST, expc<>+320(SB), Z0, Z1, Z2, Z3, Z12, Z13, Z20, Z21) \
+	BLK4K(VFMADD213PD, Z27, Z0, Z1, Z2, Z3, Z12, Z13, Z20, Z21) \
+	BLK4V(VMULPD, Z12, Z13, Z20, Z21, Z0, Z1, Z2, Z3, Z0, Z1, Z2, Z3) \
+	BLK4K(VADDPD, Z28, Z0, Z1, Z2, Z3, Z12, Z13, Z20, Z21) \
+	BLK4V(VMULPD, Z12, Z13, Z20, Z21, Z0, Z1, Z2, Z3, Z0, Z1, Z2, Z3) \
+	BLK4K(VADDPD, Z28, Z0, Z1, Z2, Z3, Z12, Z13, Z20, Z21) \
+	BLK4V(VMULPD, Z12, Z13, Z20, Z21, Z0, Z1, Z2, Z3, Z0, Z1, Z2, Z3) \
+	BLK4K(VADDPD, Z28, Z0, Z1, Z2, Z3, Z12, Z13, Z20, Z21) \
+	BLK4V(VMULPD, Z12, Z13, Z20, Z21, Z0, Z1, Z2, Z3, Z0, Z1, Z2, Z3) \
+	BLK4K(VADDPD, Z28, Z0, Z1, Z2, Z3, Z12, Z13, Z20, Z21) \
+	BLK4K(VFMADD213PD, Z27, Z12, Z13, Z20, Z21, Z0, Z1, Z2, Z3) \
+	BLK4U(VPMOVSXDQ, Y8, Y9, Y10, Y11, Z8, Z9, Z10, Z11) \
+	BLK4K(VPADDQ, Z29, Z8, Z9, Z10, Z11, Z8, Z9, Z10, Z11) \
+	BLK4K(VPSLLQ, $52, Z8, Z9, Z10, Z11, Z4, Z5, Z6, Z7) \
+	BLK4V(VMULPD, Z4, Z5, Z6, Z7, Z0, Z1, Z2, Z3, Z0, Z1, Z2, Z3)
 
 #define LOAD512 \
 	VBROADCASTSD expc<>+0(SB), Z16 \
@@ -459,93 +409,35 @@ exp512done:
 	VMULPD       Y3, Y0, Y0
 
 #define EXP256X3 \
-	VMAXPD       expc<>+448(SB), Y0, Y0 \
-	VMAXPD       expc<>+448(SB), Y1, Y1 \
-	VMAXPD       expc<>+448(SB), Y2, Y2 \
-	VMINPD       expc<>+480(SB), Y0, Y0 \
-	VMINPD       expc<>+480(SB), Y1, Y1 \
-	VMINPD       expc<>+480(SB), Y2, Y2 \
-	VMULPD       expc<>+0(SB), Y0, Y3 \
-	VMULPD       expc<>+0(SB), Y1, Y4 \
-	VMULPD       expc<>+0(SB), Y2, Y5 \
-	VCVTPD2DQY   Y3, X6 \
-	VCVTPD2DQY   Y4, X7 \
-	VCVTPD2DQY   Y5, X8 \
-	VROUNDPD     $0, Y3, Y3 \
-	VROUNDPD     $0, Y4, Y4 \
-	VROUNDPD     $0, Y5, Y5 \
-	VFNMADD231PD expc<>+32(SB), Y3, Y0 \
-	VFNMADD231PD expc<>+32(SB), Y4, Y1 \
-	VFNMADD231PD expc<>+32(SB), Y5, Y2 \
-	VFNMADD231PD expc<>+64(SB), Y3, Y0 \
-	VFNMADD231PD expc<>+64(SB), Y4, Y1 \
-	VFNMADD231PD expc<>+64(SB), Y5, Y2 \
-	VMULPD       expc<>+96(SB), Y0, Y0 \
-	VMULPD       expc<>+96(SB), Y1, Y1 \
-	VMULPD       expc<>+96(SB), Y2, Y2 \
-	VMOVUPD      expc<>+128(SB), Y9 \
-	VMOVUPD      expc<>+128(SB), Y10 \
-	VMOVUPD      expc<>+128(SB), Y11 \
-	VFMADD213PD  expc<>+160(SB), Y0, Y9 \
-	VFMADD213PD  expc<>+160(SB), Y1, Y10 \
-	VFMADD213PD  expc<>+160(SB), Y2, Y11 \
-	VFMADD213PD  expc<>+192(SB), Y0, Y9 \
-	VFMADD213PD  expc<>+192(SB), Y1, Y10 \
-	VFMADD213PD  expc<>+192(SB), Y2, Y11 \
-	VFMADD213PD  expc<>+224(SB), Y0, Y9 \
-	VFMADD213PD  expc<>+224(SB), Y1, Y10 \
-	VFMADD213PD  expc<>+224(SB), Y2, Y11 \
-	VFMADD213PD  expc<>+256(SB), Y0, Y9 \
-	VFMADD213PD  expc<>+256(SB), Y1, Y10 \
-	VFMADD213PD  expc<>+256(SB), Y2, Y11 \
-	VFMADD213PD  expc<>+288(SB), Y0, Y9 \
-	VFMADD213PD  expc<>+288(SB), Y1, Y10 \
-	VFMADD213PD  expc<>+288(SB), Y2, Y11 \
-	VFMADD213PD  expc<>+320(SB), Y0, Y9 \
-	VFMADD213PD  expc<>+320(SB), Y1, Y10 \
-	VFMADD213PD  expc<>+320(SB), Y2, Y11 \
-	VFMADD213PD  Y13, Y0, Y9 \
-	VFMADD213PD  Y13, Y1, Y10 \
-	VFMADD213PD  Y13, Y2, Y11 \
-	VMULPD       Y9, Y0, Y0 \
-	VMULPD       Y10, Y1, Y1 \
-	VMULPD       Y11, Y2, Y2 \
-	VADDPD       Y12, Y0, Y9 \
-	VADDPD       Y12, Y1, Y10 \
-	VADDPD       Y12, Y2, Y11 \
-	VMULPD       Y9, Y0, Y0 \
-	VMULPD       Y10, Y1, Y1 \
-	VMULPD       Y11, Y2, Y2 \
-	VADDPD       Y12, Y0, Y9 \
-	VADDPD       Y12, Y1, Y10 \
-	VADDPD       Y12, Y2, Y11 \
-	VMULPD       Y9, Y0, Y0 \
-	VMULPD       Y10, Y1, Y1 \
-	VMULPD       Y11, Y2, Y2 \
-	VADDPD       Y12, Y0, Y9 \
-	VADDPD       Y12, Y1, Y10 \
-	VADDPD       Y12, Y2, Y11 \
-	VMULPD       Y9, Y0, Y0 \
-	VMULPD       Y10, Y1, Y1 \
-	VMULPD       Y11, Y2, Y2 \
-	VADDPD       Y12, Y0, Y9 \
-	VADDPD       Y12, Y1, Y10 \
-	VADDPD       Y12, Y2, Y11 \
-	VFMADD213PD  Y13, Y9, Y0 \
-	VFMADD213PD  Y13, Y10, Y1 \
-	VFMADD213PD  Y13, Y11, Y2 \
-	VPMOVSXDQ    X6, Y6 \
-	VPMOVSXDQ    X7, Y7 \
-	VPMOVSXDQ    X8, Y8 \
-	VPADDQ       expc<>+416(SB), Y6, Y6 \
-	VPADDQ       expc<>+416(SB), Y7, Y7 \
-	VPADDQ       expc<>+416(SB), Y8, Y8 \
-	VPSLLQ       $52, Y6, Y3 \
-	VPSLLQ       $52, Y7, Y4 \
-	VPSLLQ       $52, Y8, Y5 \
-	VMULPD       Y3, Y0, Y0 \
-	VMULPD       Y4, Y1, Y1 \
-	VMULPD       Y5, Y2, Y2
+	BLK3K(VMAXPD, expc<>+448(SB), Y0, Y1, Y2, Y0, Y1, Y2) \
+	BLK3K(VMINPD, expc<>+480(SB), Y0, Y1, Y2, Y0, Y1, Y2) \
+	BLK3K(VMULPD, expc<>+0(SB), Y0, Y1, Y2, Y3, Y4, Y5) \
+	BLK3U(VCVTPD2DQY, Y3, Y4, Y5, X6, X7, X8) \
+	BLK3K(VROUNDPD, $0, Y3, Y4, Y5, Y3, Y4, Y5) \
+	BLK3K(VFNMADD231PD, expc<>+32(SB), Y3, Y4, Y5, Y0, Y1, Y2) \
+	BLK3K(VFNMADD231PD, expc<>+64(SB), Y3, Y4, Y5, Y0, Y1, Y2) \
+	BLK3K(VMULPD, expc<>+96(SB), Y0, Y1, Y2, Y0, Y1, Y2) \
+	BLK3U(VMOVUPD, expc<>+128(SB), expc<>+128(SB), expc<>+128(SB), Y9, Y10, Y11) \
+	BLK3K(VFMADD213PD, expc<>+160(SB), Y0, Y1, Y2, Y9, Y10, Y11) \
+	BLK3K(VFMADD213PD, expc<>+192(SB), Y0, Y1, Y2, Y9, Y10, Y11) \
+	BLK3K(VFMADD213PD, expc<>+224(SB), Y0, Y1, Y2, Y9, Y10, Y11) \
+	BLK3K(VFMADD213PD, expc<>+256(SB), Y0, Y1, Y2, Y9, Y10, Y11) \
+	BLK3K(VFMADD213PD, expc<>+288(SB), Y0, Y1, Y2, Y9, Y10, Y11) \
+	BLK3K(VFMADD213PD, expc<>+320(SB), Y0, Y1, Y2, Y9, Y10, Y11) \
+	BLK3K(VFMADD213PD, Y13, Y0, Y1, Y2, Y9, Y10, Y11) \
+	BLK3V(VMULPD, Y9, Y10, Y11, Y0, Y1, Y2, Y0, Y1, Y2) \
+	BLK3K(VADDPD, Y12, Y0, Y1, Y2, Y9, Y10, Y11) \
+	BLK3V(VMULPD, Y9, Y10, Y11, Y0, Y1, Y2, Y0, Y1, Y2) \
+	BLK3K(VADDPD, Y12, Y0, Y1, Y2, Y9, Y10, Y11) \
+	BLK3V(VMULPD, Y9, Y10, Y11, Y0, Y1, Y2, Y0, Y1, Y2) \
+	BLK3K(VADDPD, Y12, Y0, Y1, Y2, Y9, Y10, Y11) \
+	BLK3V(VMULPD, Y9, Y10, Y11, Y0, Y1, Y2, Y0, Y1, Y2) \
+	BLK3K(VADDPD, Y12, Y0, Y1, Y2, Y9, Y10, Y11) \
+	BLK3K(VFMADD213PD, Y13, Y9, Y10, Y11, Y0, Y1, Y2) \
+	BLK3U(VPMOVSXDQ, X6, X7, X8, Y6, Y7, Y8) \
+	BLK3K(VPADDQ, expc<>+416(SB), Y6, Y7, Y8, Y6, Y7, Y8) \
+	BLK3K(VPSLLQ, $52, Y6, Y7, Y8, Y3, Y4, Y5) \
+	BLK3V(VMULPD, Y3, Y4, Y5, Y0, Y1, Y2, Y0, Y1, Y2)
 
 #define LOAD256 \
 	VMOVUPD expc<>+384(SB), Y12 \
