@@ -439,11 +439,8 @@ var fuseGateUp = true
 func (s *Session) gateUpInt8(gate, up *matrix, x, outGate, outUp []float32) {
 	m := s.m
 	cols := gate.cols
-	tq := s.tick()
-	s.xq = grow(s.xq, cols)
-	xq := s.xq
-	xs := kernels.QuantizeRowInt8(xq, x[:cols])
-	s.addQuant(tq)
+	s.quantize(x, 1, cols)
+	xq, xs := s.xq, s.xs[0]
 	s.acc = grow(s.acc, gate.rows+up.rows)
 	acc := s.acc
 	m.pool.runChunks(gate.rows+up.rows, 16, gemvChunks(m.pool, gate.rows+up.rows, cols, 1), func(_, lo, hi int) {
