@@ -55,6 +55,25 @@
 	KMOVW        R11, K2 \
 	VPSCATTERDD  zb, K2, off(R13)(Z26*4)
 
+// ZERO16 clears the 16 accumulators Z0-Z15 of a tile.
+#define ZERO16 \
+	VPXORD Z0, Z0, Z0 \
+	VPXORD Z1, Z1, Z1 \
+	VPXORD Z2, Z2, Z2 \
+	VPXORD Z3, Z3, Z3 \
+	VPXORD Z4, Z4, Z4 \
+	VPXORD Z5, Z5, Z5 \
+	VPXORD Z6, Z6, Z6 \
+	VPXORD Z7, Z7, Z7 \
+	VPXORD Z8, Z8, Z8 \
+	VPXORD Z9, Z9, Z9 \
+	VPXORD Z10, Z10, Z10 \
+	VPXORD Z11, Z11, Z11 \
+	VPXORD Z12, Z12, Z12 \
+	VPXORD Z13, Z13, Z13 \
+	VPXORD Z14, Z14, Z14 \
+	VPXORD Z15, Z15, Z15
+
 // The full-tile transposes. A tile's accumulators hold, for row r, tokens 0-15 in Z(2r)
 // and tokens 16-31 in Z(2r+1). TRANS8(a0..a7) turns one half's eight row registers into
 // U_j = Z20+j (rows 0-3 of tokens j, 4+j, 8+j, 12+j, one 128-bit lane per token) and
@@ -180,22 +199,7 @@ p7:
 	SHLQ $2, R12                   // R12 = end byte offset in the weight rows
 	XORQ R11, R11
 
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
+	ZERO16
 
 	// Main loop: 4 steps (16 columns) per iteration.
 	MOVQ R12, R13
@@ -520,22 +524,7 @@ GLOBL tok4V<>(SB), RODATA|NOPTR, $64
 // its next panel toward L2; prefetches never fault. Callers with nothing to fetch pass
 // their own token block. (Prefetching float32 weight panels this way measured slower.)
 TEXT ·gemmF32Tile8x32(SB), NOSPLIT, $0-88
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
+	ZERO16
 
 	// acc != 0: start from the values in dst (a previous column chunk's partial sums), so
 	// the sum continues in the same order as one pass over all columns would.
