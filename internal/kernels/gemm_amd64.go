@@ -18,6 +18,9 @@ func gemmF32Tile8x32(dst *float32, ld int, w *float32, cols, kq int, xp *byte, n
 func packTokensAVX512(xp *byte, x *byte, rowStride, kq, nt int, xor uint32)
 
 //go:noescape
+func packTokens32AVX512(xp *byte, x *byte, rowStride, kq int, xor uint32)
+
+//go:noescape
 func rowSums128VNNI(dst *int32, w *int8, rows, cols int)
 
 // Tile shape of gemmInt8Tile8x32.
@@ -233,13 +236,24 @@ func gemmInt8RowBlocked(dst []int32, ldDst int, w []int8, rows, cols int, x []in
 // packTokens writes nt token rows of x (row stride rowStride bytes) as [kq][32 tokens][4
 // bytes], each 4-byte group XOR xor. Token slots past nt hold filler (zero or xor) that no
 // kernel stores. For int8 tokens the groups are 4 columns and xor = 0x80808080 (x+128 as
-// u8); for float32 a group is one column and xor = 0. The AVX-512 version gathers one group
-// of 16 tokens per instruction; the Go one walks the output in order.
+// u8); for float32 a group is one column and xor = 0. With AVX-512 a full block's groups go
+// through an in-register transpose 16 at a time (packTokens32AVX512, ~3x the gathers' rate on
+// Zen 5); partial blocks and the last kq%16 groups gather one group of 16 tokens per
+// instruction. The Go version walks the output in order.
 func packTokens(xp []byte, x []byte, rowStride, kq, nt int, xor uint32) {
 	if hasAVX512 && int64(rowStride)*(tileToks-1) <= math.MaxInt32 {
 		_ = xp[kq*tileToks*4-1]        // the assembly writes kq*128 bytes
 		_ = x[(nt-1)*rowStride+kq*4-1] // and reads this far
-		packTokensAVX512(&xp[0], &x[0], rowStride, kq, nt, xor)
+		k16 := 0
+		if nt == tileToks {
+			k16 = kq &^ 15
+		}
+		if k16 > 0 {
+			packTokens32AVX512(&xp[0], &x[0], rowStride, k16, xor)
+		}
+		if k16 < kq {
+			packTokensAVX512(&xp[k16*tileToks*4], &x[k16*4], rowStride, kq-k16, nt, xor)
+		}
 		return
 	}
 	packTokensGo(xp, x, rowStride, kq, nt, xor)

@@ -993,3 +993,99 @@ ploop:
 pdone:
 	VZEROUPPER
 	RET
+
+// PACKLOAD16 loads 64 bytes (16 groups) of token rows 0-15 at base B (rows 0-3), B4, B8 and
+// B12 (rows 4-7, 8-11, 12-15); R8 is one row's stride, R9 three rows'.
+#define PACKLOAD16(B, B4, B8, B12) \
+	VMOVDQU32 (B), Z0 \
+	VMOVDQU32 (B)(R8*1), Z1 \
+	VMOVDQU32 (B)(R8*2), Z2 \
+	VMOVDQU32 (B)(R9*1), Z3 \
+	VMOVDQU32 (B4), Z4 \
+	VMOVDQU32 (B4)(R8*1), Z5 \
+	VMOVDQU32 (B4)(R8*2), Z6 \
+	VMOVDQU32 (B4)(R9*1), Z7 \
+	VMOVDQU32 (B8), Z8 \
+	VMOVDQU32 (B8)(R8*1), Z9 \
+	VMOVDQU32 (B8)(R8*2), Z10 \
+	VMOVDQU32 (B8)(R9*1), Z11 \
+	VMOVDQU32 (B12), Z12 \
+	VMOVDQU32 (B12)(R8*1), Z13 \
+	VMOVDQU32 (B12)(R8*2), Z14 \
+	VMOVDQU32 (B12)(R9*1), Z15
+
+// PACKCOL finishes groups c, 4+c, 8+c and 12+c of a 16x16 transpose: after the four TRANS4
+// of PACKHALF, lane l of U0 (tokens 0-3), U4 (4-7), U8 (8-11) and U12 (12-15) holds group
+// 4l+c; two rounds of 128-bit lane shuffles gather lane l of all four into one register,
+// which is XORed with Z31 and stored as tokens 0-15 (plus off) of that group's 128-byte row.
+#define PACKCOL(c, U0, U4, U8, U12, off) \
+	VSHUFI32X4 $0x44, U4, U0, Z8 \
+	VSHUFI32X4 $0xee, U4, U0, Z9 \
+	VSHUFI32X4 $0x44, U12, U8, Z10 \
+	VSHUFI32X4 $0xee, U12, U8, Z11 \
+	VSHUFI32X4 $0x88, Z10, Z8, Z12 \
+	VSHUFI32X4 $0xdd, Z10, Z8, Z13 \
+	VSHUFI32X4 $0x88, Z11, Z9, Z14 \
+	VSHUFI32X4 $0xdd, Z11, Z9, Z15 \
+	VPXORD     Z31, Z12, Z12 \
+	VPXORD     Z31, Z13, Z13 \
+	VPXORD     Z31, Z14, Z14 \
+	VPXORD     Z31, Z15, Z15 \
+	VMOVDQU32  Z12, (c*128+off)(DI) \
+	VMOVDQU32  Z13, ((4+c)*128+off)(DI) \
+	VMOVDQU32  Z14, ((8+c)*128+off)(DI) \
+	VMOVDQU32  Z15, ((12+c)*128+off)(DI)
+
+// PACKHALF packs 16 groups of 16 tokens (rows at B, B4, B8, B12) into the rows' 64-byte
+// half at byte off of 16 consecutive 128-byte output rows.
+#define PACKHALF(B, B4, B8, B12, off) \
+	PACKLOAD16(B, B4, B8, B12) \
+	TRANS4(Z0, Z1, Z2, Z3, Z20, Z21, Z22, Z23) \
+	TRANS4(Z4, Z5, Z6, Z7, Z24, Z25, Z26, Z27) \
+	TRANS4(Z8, Z9, Z10, Z11, Z0, Z1, Z2, Z3) \
+	TRANS4(Z12, Z13, Z14, Z15, Z4, Z5, Z6, Z7) \
+	PACKCOL(0, Z20, Z24, Z0, Z4, off) \
+	PACKCOL(1, Z21, Z25, Z1, Z5, off) \
+	PACKCOL(2, Z22, Z26, Z2, Z6, off) \
+	PACKCOL(3, Z23, Z27, Z3, Z7, off)
+
+// func packTokens32AVX512(xp *byte, x *byte, rowStride, kq int, xor uint32)
+//
+// packTokens for a full block (32 tokens) and kq a multiple of 16, without gathers: each
+// step loads 64 bytes of every token row, transposes the two 16x16 blocks of 4-byte groups
+// in registers and stores 16 rows of 128 bytes. Vector gathers are slow on Zen cores.
+TEXT ·packTokens32AVX512(SB), NOSPLIT, $0-36
+	MOVQ xp+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ rowStride+16(FP), R8
+	MOVQ kq+24(FP), CX
+	MOVL xor+32(FP), R9
+	VPBROADCASTD R9, Z31
+	LEAQ (R8)(R8*2), R9            // 3 rows
+	LEAQ (SI)(R8*4), R10           // token 4
+	LEAQ (R10)(R8*4), R11          // token 8
+	LEAQ (R11)(R8*4), R12          // token 12
+	MOVQ R8, R13
+	SHLQ $4, R13                   // 16 rows
+	LEAQ (SI)(R13*1), AX           // token 16
+	LEAQ (R10)(R13*1), BX          // token 20
+	LEAQ (R11)(R13*1), DX          // token 24
+	LEAQ (R12)(R13*1), R14         // token 28
+	SHRQ $4, CX                    // 16-group steps
+
+p32loop:
+	PACKHALF(SI, R10, R11, R12, 0)
+	PACKHALF(AX, BX, DX, R14, 64)
+	ADDQ $64, SI
+	ADDQ $64, R10
+	ADDQ $64, R11
+	ADDQ $64, R12
+	ADDQ $64, AX
+	ADDQ $64, BX
+	ADDQ $64, DX
+	ADDQ $64, R14
+	ADDQ $2048, DI
+	DECQ CX
+	JNZ  p32loop
+	VZEROUPPER
+	RET

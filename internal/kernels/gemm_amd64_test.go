@@ -74,14 +74,16 @@ func testSuperblocks(t *testing.T) {
 	}
 }
 
-// TestPackTokens compares the gather packing with the pure-Go one (only the nt valid token
-// slots are compared: the kernels never store the others).
+// TestPackTokens compares the assembly packing (transposing for full blocks, then gathers
+// for partial blocks and the kq%16 tail) with the pure-Go one (only the nt valid token slots
+// are compared: the kernels never store the others).
 func TestPackTokens(t *testing.T) {
 	if !hasAVX512 {
 		t.Skip("no AVX-512")
 	}
 	r := rand.New(rand.NewPCG(29, 30))
-	for _, c := range []struct{ rowStride, kq, nt int }{{4, 1, 1}, {64, 16, 32}, {132, 33, 17}, {4100, 1025, 31}, {40, 10, 16}} {
+	for _, c := range []struct{ rowStride, kq, nt int }{{4, 1, 1}, {64, 16, 32}, {132, 33, 17}, {4100, 1025, 31}, {40, 10, 16},
+		{4100, 1025, 32}, {132, 33, 32}, {68, 17, 32}, {200, 48, 32}, {16384, 4096, 32}, {60, 15, 32}} {
 		x := randInt8(r, (c.nt-1)*c.rowStride+c.kq*4, "random")
 		xb := unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), len(x))
 		want := make([]byte, c.kq*tileToks*4)
