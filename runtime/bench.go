@@ -35,8 +35,18 @@ type BenchResult struct {
 
 	PrefillSeconds   float64 `json:"prefill_seconds"`
 	PrefillTokPerSec float64 `json:"prefill_tok_per_sec"`
-	DecodeSeconds    float64 `json:"decode_seconds"`
-	DecodeTokPerSec  float64 `json:"decode_tok_per_sec"`
+	// PrefillGMACPerSec counts the multiply-accumulates of the layers' linears (rows x cols
+	// of each per prompt token; attention and the last position's lm_head row aside) per
+	// second of prefill.
+	PrefillGMACPerSec float64 `json:"prefill_gmac_per_sec"`
+	// ComputePeakGMACPerSec is the multiply-accumulate ceiling of the compute's kernels at
+	// the model's thread count, measured right after prefill: kernels.PeakInt8 for int8
+	// compute, kernels.PeakFMA / 2 for float32. PrefillFractionOfPeak is the ratio: how much
+	// of the prefill time the matrix units are busy, with one number per machine.
+	ComputePeakGMACPerSec float64 `json:"compute_peak_gmac_per_sec"`
+	PrefillFractionOfPeak float64 `json:"prefill_fraction_of_peak"`
+	DecodeSeconds         float64 `json:"decode_seconds"`
+	DecodeTokPerSec       float64 `json:"decode_tok_per_sec"`
 
 	// WeightBytesPerToken is what one decode step must read: every linear
 	// (int8 weights + scales, or the stored float weights) and one embedding row.
@@ -86,12 +96,14 @@ func (r *BenchResult) String() string {
 		"compute %s, isa %s, %d threads, weights %s (THP %s)\n"+
 		"weights: %s\n"+
 		"prefill: %d tokens in %.3f s = %.2f tok/s\n"+
+		"  %.1f GMAC/s in the layers' linears = %.1f%% of the %s multiply-accumulate peak (%.0f GMAC/s, measured after it)\n"+
 		"decode:  %d tokens in %.3f s = %.3f tok/s (%.2f GB/s of weights, %d bytes/token)\n"+
 		"DRAM read bandwidth (%d MiB buffer): %.2f GB/s STREAM-like read between decode steps\n"+
 		"  best single pass %.2f GB/s (before %.2f, after %.2f); int8 GEMV kernel %.2f GB/s\n"+
 		"decode = %.0f%% of DRAM bandwidth (limit %.3f tok/s), %.0f%% of the best pass",
 		r.CPUModel, llc, r.Compute, r.ISA, r.Threads, r.Weights, r.THP, r.WeightsWhy,
 		r.PromptTokens, r.PrefillSeconds, r.PrefillTokPerSec,
+		r.PrefillGMACPerSec, 100*r.PrefillFractionOfPeak, r.Compute, r.ComputePeakGMACPerSec,
 		r.NewTokens, r.DecodeSeconds, r.DecodeTokPerSec, r.DecodeGBPerSec, r.WeightBytesPerToken,
 		r.BandwidthBufferBytes>>20, r.BandwidthGBPerSec, r.BandwidthBestPassGBPerSec, r.BandwidthBeforeAfter[0], r.BandwidthBeforeAfter[1], r.GemvReadGBPerSec,
 		100*r.DecodeFractionOfBandwidth, r.BandwidthLimitTokPerSec, 100*r.DecodeFractionOfBestPass)
@@ -173,6 +185,15 @@ func Bench(m *Model, o BenchOptions) (*BenchResult, error) {
 			r.PrefillProfile[i].BytesPerToken, r.PrefillProfile[i].GBPerSec = 0, 0
 		}
 		s.prof = nil
+	}
+	r.PrefillGMACPerSec = float64(m.layerMACsPerToken()) * float64(o.PromptTokens) / r.PrefillSeconds / 1e9
+	if m.cfg.Compute == ComputeInt8 {
+		r.ComputePeakGMACPerSec = kernels.PeakInt8(m.threads)
+	} else {
+		r.ComputePeakGMACPerSec = kernels.PeakFMA(m.threads) / 2
+	}
+	if r.ComputePeakGMACPerSec > 0 {
+		r.PrefillFractionOfPeak = r.PrefillGMACPerSec / r.ComputePeakGMACPerSec
 	}
 	next := argmaxF32(lg[0])
 	var pp poolProfile

@@ -131,6 +131,17 @@ func TestBenchSmoke(t *testing.T) {
 		r.WeightBytesPerToken <= 0 || r.BandwidthBufferBytes != 64<<20 || r.Weights != "mmap" {
 		t.Errorf("implausible result %+v", r)
 	}
+	// The MACs of the layers' linears follow from the config alone: q, k, v, out, gate, up
+	// and down per layer. A fraction of the peak above 1 would mean a miscounted loop.
+	c := m.Config()
+	macs := int64(c.Layers) * int64(c.Hidden) *
+		int64((c.Heads+2*c.KVHeads)*c.HeadDim+c.Heads*c.HeadDim+3*c.Inter)
+	if got := m.layerMACsPerToken(); got != macs {
+		t.Errorf("layerMACsPerToken = %d, want %d", got, macs)
+	}
+	if r.ComputePeakGMACPerSec <= 0 || r.PrefillGMACPerSec <= 0 || !(r.PrefillFractionOfPeak > 0 && r.PrefillFractionOfPeak < 1) {
+		t.Errorf("prefill %.3g GMAC/s against a peak of %.3g: fraction %.3g", r.PrefillGMACPerSec, r.ComputePeakGMACPerSec, r.PrefillFractionOfPeak)
+	}
 	// The profile covers every op of the 4 decode steps: one embedding and one
 	// lm_head per token, a qkv per layer and token, and quantization before each linear.
 	L := float64(m.Config().Layers)

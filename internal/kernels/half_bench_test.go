@@ -22,7 +22,8 @@ func peakBest(threads int) float64 {
 // peak of a core while it runs us, which time-slicing with other processes does not lower.
 func peakPerCPU() float64 {
 	cpu0 := processCPUTime()
-	flops, _ := peakRun(1, 100*time.Millisecond)
+	loop, perIter := peakLoop()
+	flops, _ := peakRun(1, 100*time.Millisecond, loop, perIter)
 	if cpu := (processCPUTime() - cpu0).Seconds(); cpu > 0 {
 		return flops / cpu / 1e9
 	}

@@ -16,20 +16,35 @@ import (
 // as noisy as the machine (other processes on the cores lower it).
 func PeakFMA(threads int) float64 { return peakFMA(threads, 200*time.Millisecond) }
 
+// PeakInt8 is PeakFMA for the instruction the current level's int8 GEMM multiplies with, in
+// GMAC/s (one MAC = one int8 x int8 product added to an int32 sum), on threads locked
+// goroutines for about 200 ms: AVX512 vpdpbusd on zmm (64 MACs, 16 accumulators), AVXVNNI
+// vpdpbusd on ymm (32 MACs, 12 accumulators), AVX2 vpmaddwd + vpaddd on int16 lanes (16
+// MACs, 6 chains: the AVX2 GEMM sign-extends bytes to int16), Generic 8 scalar int32
+// multiply-add chains. Register operands only: the ceiling an int8 GEMM at that level can
+// approach, to report a prefill's fraction of it measured in the same run.
+func PeakInt8(threads int) float64 { return peakInt8(threads, 200*time.Millisecond) }
+
+func peakInt8(threads int, d time.Duration) float64 {
+	loop, macsPerIter := peakInt8Loop()
+	macs, el := peakRun(threads, d, loop, macsPerIter)
+	return macs / el.Seconds() / 1e9
+}
+
 // peakChunk is the loop count of one timed call (~0.3 ms on a 3 GHz AVX-512 core), small
 // enough to stop close to the deadline.
 const peakChunk = 100_000
 
 func peakFMA(threads int, d time.Duration) float64 {
-	flops, el := peakRun(threads, d)
+	loop, flopsPerIter := peakLoop()
+	flops, el := peakRun(threads, d, loop, flopsPerIter)
 	return flops / el.Seconds() / 1e9
 }
 
-// peakRun runs the probe on threads locked goroutines for about d and returns the flops
-// done and the wall time they took.
-func peakRun(threads int, d time.Duration) (float64, time.Duration) {
+// peakRun runs loop on threads locked goroutines for about d and returns the work done
+// (iterations x perIter) and the wall time it took.
+func peakRun(threads int, d time.Duration, loop func(n int), perIter float64) (float64, time.Duration) {
 	threads = max(threads, 1)
-	loop, flopsPerIter := peakLoop()
 	var (
 		wg    sync.WaitGroup
 		ready sync.WaitGroup
@@ -62,7 +77,7 @@ func peakRun(threads int, d time.Duration) (float64, time.Duration) {
 	for _, n := range iters {
 		total += n
 	}
-	return float64(total) * flopsPerIter, el
+	return float64(total) * perIter, el
 }
 
 // peakLoopGeneric is the Generic level's probe: 8 independent multiply-add chains in
@@ -85,3 +100,27 @@ func peakLoopGeneric(n int) {
 
 // peakSink keeps the generic loop from being optimised away.
 var peakSink float32
+
+// peakInt8LoopGeneric is the Generic level's int8 probe: 8 independent int32 multiply-add
+// chains (wrapping, like the kernels' sums).
+func peakInt8LoopGeneric(n int) {
+	a0, a1, a2, a3, a4, a5, a6, a7 := int32(1), int32(2), int32(3), int32(4), int32(5), int32(6), int32(7), int32(8)
+	m, c := int32(peakInt8M), int32(peakInt8C)
+	for i := 0; i < n; i++ {
+		a0 = a0*m + c
+		a1 = a1*m + c
+		a2 = a2*m + c
+		a3 = a3*m + c
+		a4 = a4*m + c
+		a5 = a5*m + c
+		a6 = a6*m + c
+		a7 = a7*m + c
+	}
+	peakSinkInt = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7
+}
+
+// Variables, so the compiler cannot fold the chains.
+var (
+	peakInt8M, peakInt8C = 3, 5
+	peakSinkInt          int32
+)

@@ -35,3 +35,23 @@ func BenchmarkPeakFMA(b *testing.B) {
 		})
 	}
 }
+
+// TestPeakInt8: every level's int8 probe runs and reports a plausible rate, and each SIMD
+// level reports more than the scalar loop (a loop that did nothing, or counted the wrong
+// MACs per iteration by a large factor, would fail one of the two).
+func TestPeakInt8(t *testing.T) {
+	rates := map[ISA]float64{}
+	forEachISA(t, func(t *testing.T, l ISA) {
+		g := peakInt8(1, 20*time.Millisecond)
+		if !(g > 0) || g > 1e5 {
+			t.Fatalf("%v: implausible int8 peak %g GMAC/s", l, g)
+		}
+		rates[l] = g
+		t.Logf("%v: %.1f GMAC/s on 1 thread", l, g)
+	})
+	for l, g := range rates {
+		if l != Generic && g <= rates[Generic] {
+			t.Errorf("%v int8 peak %g GMAC/s not above the scalar loop's %g", l, g, rates[Generic])
+		}
+	}
+}
