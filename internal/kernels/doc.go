@@ -75,6 +75,8 @@
 //
 // PeakFMA measures the float32 FMA throughput of the current level (register-only loop on
 // threads locked OS threads, ~200 ms); benchmarks report GEMM GFLOPS as a fraction of it.
+// PeakInt8 does the same for the int8 GEMM's multiply instruction (vpdpbusd, or vpmaddwd
+// on AVX2) in GMAC/s; `ct2go bench` reports prefill as a fraction of it.
 //
 // Concurrency: kernels keep no state and allocate nothing, so callers may run them from
 // many goroutines on disjoint destination slices (e.g. splitting rows). Only SetISA mutates
