@@ -41,8 +41,8 @@ type BenchResult struct {
 	PrefillGMACPerSec float64 `json:"prefill_gmac_per_sec"`
 	// ComputePeakGMACPerSec is the multiply-accumulate ceiling of the compute's kernels at
 	// the model's thread count, measured right after prefill: kernels.PeakInt8 for int8
-	// compute, kernels.PeakFMA / 2 for float32. PrefillFractionOfPeak is the ratio: how much
-	// of the prefill time the matrix units are busy, with one number per machine.
+	// compute, kernels.PeakFMA / 2 for float32. PrefillFractionOfPeak is the ratio: how busy
+	// the matrix units were over the prefill, comparable across machines.
 	ComputePeakGMACPerSec float64 `json:"compute_peak_gmac_per_sec"`
 	PrefillFractionOfPeak float64 `json:"prefill_fraction_of_peak"`
 	DecodeSeconds         float64 `json:"decode_seconds"`
