@@ -22,6 +22,7 @@ type BenchOptions struct {
 // BenchResult is one Bench run; JSON names are stable for `ct2go bench --json`.
 type BenchResult struct {
 	CPUModel     string `json:"cpu_model"`
+	CPUFeatures  string `json:"cpu_features"` // kernels.CPUFeatures: the SIMD/matrix extensions present
 	LLCLevel     int    `json:"llc_level"`
 	LLCBytes     int64  `json:"llc_bytes"`
 	Compute      string `json:"compute"`
@@ -93,6 +94,7 @@ func (r *BenchResult) String() string {
 		llc = fmt.Sprintf("L%d %d MiB", r.LLCLevel, r.LLCBytes>>20)
 	}
 	s := fmt.Sprintf("cpu: %s, last-level cache %s\n"+
+		"cpu features: %s\n"+
 		"compute %s, isa %s, %d threads, weights %s (THP %s)\n"+
 		"weights: %s\n"+
 		"prefill: %d tokens in %.3f s = %.2f tok/s\n"+
@@ -101,7 +103,7 @@ func (r *BenchResult) String() string {
 		"DRAM read bandwidth (%d MiB buffer): %.2f GB/s STREAM-like read between decode steps\n"+
 		"  best single pass %.2f GB/s (before %.2f, after %.2f); int8 GEMV kernel %.2f GB/s\n"+
 		"decode = %.0f%% of DRAM bandwidth (limit %.3f tok/s), %.0f%% of the best pass",
-		r.CPUModel, llc, r.Compute, r.ISA, r.Threads, r.Weights, r.THP, r.WeightsWhy,
+		r.CPUModel, llc, r.CPUFeatures, r.Compute, r.ISA, r.Threads, r.Weights, r.THP, r.WeightsWhy,
 		r.PromptTokens, r.PrefillSeconds, r.PrefillTokPerSec,
 		r.PrefillGMACPerSec, 100*r.PrefillFractionOfPeak, r.Compute, r.ComputePeakGMACPerSec,
 		r.NewTokens, r.DecodeSeconds, r.DecodeTokPerSec, r.DecodeGBPerSec, r.WeightBytesPerToken,
@@ -135,7 +137,7 @@ func Bench(m *Model, o BenchOptions) (*BenchResult, error) {
 	}
 	lvl, llc := kernels.LastLevelCache()
 	r := &BenchResult{
-		CPUModel: kernels.CPUModel(), LLCLevel: lvl, LLCBytes: int64(llc),
+		CPUModel: kernels.CPUModel(), CPUFeatures: kernels.CPUFeatures(), LLCLevel: lvl, LLCBytes: int64(llc),
 		Compute: m.cfg.Compute.String(), ISA: kernels.CurrentISA().String(), Threads: m.threads,
 		Weights: m.PlacementChosen().String(), WeightsWhy: m.Placement(), THP: THPMode(),
 		PromptTokens: o.PromptTokens, NewTokens: o.NewTokens,

@@ -65,7 +65,7 @@ printf '%s\n' "${runs[@]}" | jq -s -r --arg load "$(cut -d' ' -f1-3 /proc/loadav
   | ($d | median) as $dm
   | .[0] as $f
   | "== summary of \(length) runs (\($f.threads) threads, \($f.compute), isa \($f.isa)) ==",
-    "cpu:             \($f.cpu_model)",
+    "cpu:             \($f.cpu_model); \($f.cpu_features)",
     "last-level cache: L\($f.llc_level) \($f.llc_bytes / 1048576 | round) MiB",
     "weights:         \(map(.weights) | unique | join(",")); run 1: \($f.weights_detail)",
     "prefill:         \($p | r2) tok/s (median, \($f.prompt_tokens) tokens); per run \(map(.prefill_fraction_of_peak * 1000 | round / 10 | tostring + "%") | join(", ")) of the \($f.compute) multiply-accumulate peak measured after it (\(map(.compute_peak_gmac_per_sec | round | tostring) | join(", ")) GMAC/s)",

@@ -3,6 +3,7 @@
 package kernels
 
 import (
+	"strings"
 	"unsafe"
 
 	"golang.org/x/sys/cpu"
@@ -130,4 +131,26 @@ func gemmPackedArchF32(dst []float32, ldDst int, w []float32, rows int, p *Packe
 		gemmF32AVX2Tiled(dst, ldDst, w, rows, p.cols, p.x, p.n, p.buf)
 	}
 	return true
+}
+
+// CPUFeatures lists the instruction-set extensions that matter to these kernels and are
+// present (CPUID, and OS support where x/sys/cpu checks it), used or not: e.g. AMX, which no
+// kernel uses, shows whether a matrix-unit kernel would have hardware to run on.
+func CPUFeatures() string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		has  bool
+	}{
+		{"avx2", cpu.X86.HasAVX2}, {"fma", cpu.X86.HasFMA}, {"f16c", cpu.X86.HasF16C},
+		{"avx-vnni", cpu.X86.HasAVXVNNI}, {"avx512f", cpu.X86.HasAVX512F},
+		{"avx512bw", cpu.X86.HasAVX512BW}, {"avx512vl", cpu.X86.HasAVX512VL},
+		{"avx512-vnni", cpu.X86.HasAVX512VNNI}, {"avx512-bf16", cpu.X86.HasAVX512BF16},
+		{"amx-tile", cpu.X86.HasAMXTile}, {"amx-int8", cpu.X86.HasAMXInt8}, {"amx-bf16", cpu.X86.HasAMXBF16},
+	} {
+		if f.has {
+			out = append(out, f.name)
+		}
+	}
+	return strings.Join(out, " ")
 }

@@ -19,3 +19,6 @@ func gemvF32MultiArch([]float32, int, []float32, int, int, int, []float32, int, 
 }
 
 func gemmF32ByGemvArch(int) bool { return true }
+
+// CPUFeatures lists the SIMD extensions the kernels know of; none off amd64.
+func CPUFeatures() string { return "" }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"unsafe"
 )
@@ -101,6 +102,19 @@ func TestPackTokens(t *testing.T) {
 					t.Fatalf("%+v xor=%#x: group %d differs", c, xor, g)
 				}
 			}
+		}
+	}
+}
+
+// TestCPUFeatures: the list names what the levels the dispatch enabled need.
+func TestCPUFeatures(t *testing.T) {
+	f := " " + CPUFeatures() + " "
+	for _, c := range []struct {
+		has  bool
+		name string
+	}{{hasAVX2, "avx2"}, {hasAVX2, "fma"}, {hasAVXVNNI, "avx-vnni"}, {hasAVX512, "avx512-vnni"}, {hasAVX512, "avx512bw"}} {
+		if c.has && !strings.Contains(f, " "+c.name+" ") {
+			t.Errorf("CPUFeatures() = %q lacks %s, which a level in use needs", f, c.name)
 		}
 	}
 }
