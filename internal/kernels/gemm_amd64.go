@@ -42,13 +42,18 @@ type gemmScratch struct {
 var gemmPool = sync.Pool{New: func() any { return new(gemmScratch) }}
 
 // tileMinToks is the smallest final token block worth the 32-token tile kernel (measured
-// with BenchmarkGemmInt8Paths: the two paths break even near 14-16 tokens); smaller
-// remainders (and small n) go through the row-blocked GEMV, which wastes no lanes.
+// with BenchmarkGemmInt8Paths: the two paths break even near 14-16 tokens on a Xeon, ~18 on
+// Zen 5, where a partial tile costs what a full one does and the row-blocked GEMV runs at
+// ~57% of the full tile's rate); smaller remainders (and small n) go through the row-blocked
+// GEMV, which wastes no lanes.
 const tileMinToks = 16
 
-// Below these row counts a call's token packing (~10 GB/s) costs more than the tile saves
-// over the GEMV paths (int8: row-blocked VNNI GEMV; float32: AVX2 GEMV per token). The
-// break-even follows from the measured rates: pack n*cols elements vs rows*n*cols MACs.
+// Below these row counts a call's token packing costs more than the tile saves over the
+// GEMV paths (int8: row-blocked VNNI GEMV; float32: AVX2 GEMV per token). The break-even
+// follows from the measured rates: pack n*cols elements vs rows*n*cols MACs. They were set
+// when packing gathered (~10 GB/s); full blocks now pack at ~40 GB/s (Zen 5), which would put
+// the int8 break-even near 16 rows. Left as is: the runtime's prefill uses PackedInt8, whose
+// products have no row minimum, so only direct GemmInt8 callers with few rows would gain.
 const (
 	tileMinRowsInt8 = 48
 	tileMinRowsF32  = 16
