@@ -14,7 +14,8 @@ const (
 	// AVX2 needs AVX2, FMA and F16C (amd64).
 	AVX2
 	// AVXVNNI is AVX2 plus the VEX-encoded AVX-VNNI int8 dot product (ymm vpdpbusd, e.g.
-	// Alder Lake and later client cores) for the int8 GEMM; everything else is the AVX2 set.
+	// Alder Lake and later client cores, Sierra Forest) for the int8 GEMM and the decode
+	// GEMV; everything else is the AVX2 set.
 	AVXVNNI
 	// AVX512 needs AVX-512 F, BW, VL and VNNI plus the AVX2 set (amd64).
 	AVX512

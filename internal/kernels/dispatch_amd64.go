@@ -44,6 +44,7 @@ func addArchSets() {
 	if hasAVXVNNI {
 		s := *sets[AVX2]
 		s.gemmInt8 = gemmInt8AVXVNNI
+		s.gemvInt8 = gemvInt8AVXVNNI
 		sets[AVXVNNI] = &s
 	}
 	if hasAVX512 {

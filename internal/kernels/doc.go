@@ -5,8 +5,8 @@
 //
 // Every kernel has a pure-Go version that is always built; it is the test oracle and the
 // fallback. On amd64, assembly versions are selected at init from golang.org/x/sys/cpu, in
-// levels: AVX2 (+FMA+F16C) has every kernel; AVXVNNI adds a ymm vpdpbusd int8 GEMM for cores
-// with AVX-VNNI but no AVX-512; AVX512 (F/BW/VL/VNNI) has its own int8 GEMV/GEMM (zmm
+// levels: AVX2 (+FMA+F16C) has every kernel; AVXVNNI adds a ymm vpdpbusd int8 GEMM and GEMV for
+// cores with AVX-VNNI but no AVX-512; AVX512 (F/BW/VL/VNNI) has its own int8 GEMV/GEMM (zmm
 // vpdpbusd) and float32 GEMM (8x32 register tile; the AVX2 one is 6x16) and uses the AVX2
 // kernels for the rest. Setting CT2GO_NOSIMD=1 in the environment before the
 // process starts forces the pure-Go versions; tests switch levels with SetISA.

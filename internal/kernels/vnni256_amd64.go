@@ -81,3 +81,27 @@ func gemmInt8AVXVNNI(dst []int32, ldDst int, w []int8, rows, cols int, x []int8,
 		}
 	}
 }
+
+//go:noescape
+func gemvInt8VNNI256Raw(dst *int32, w *int8, rows, cols, stride int, x *int8)
+
+// gemvInt8AVXVNNI is the AVX-VNNI level's GEMV: the assembly sums (x+128)*w over the first
+// cols&^31 columns, Go adds the rest the same way, and 128*sum w (comp) is subtracted, which
+// leaves sum x*w exactly. Without comp it is the AVX2 GEMV (computing the row sums would read
+// the weights twice).
+func gemvInt8AVXVNNI(dst []int32, w []int8, rows, cols int, x []int8, comp []int32) {
+	c32 := cols &^ 31
+	if comp == nil || c32 == 0 {
+		gemvInt8AVX2(dst, w, rows, cols, x, comp)
+		return
+	}
+	gemvInt8VNNI256Raw(&dst[0], &w[0], rows, c32, cols, &x[0])
+	xt := x[c32:cols]
+	for r := 0; r < rows; r++ {
+		s := dst[r]
+		for k, wv := range w[r*cols+c32 : r*cols+cols] {
+			s += (int32(xt[k]) + 128) * int32(wv)
+		}
+		dst[r] = s - comp[r]
+	}
+}

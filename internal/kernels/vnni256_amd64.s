@@ -1,11 +1,12 @@
 //go:build amd64
 
 #include "textflag.h"
+#include "hsum_amd64.h"
 
 // AVX-VNNI (VEX-encoded vpdpbusd on ymm, e.g. Alder Lake and later client cores, Sierra
-// Forest) int8 GEMM tile for machines without AVX-512 VNNI. The Go assembler only knows the
-// EVEX form of VPDPBUSD (which needs AVX512_VNNI+VL), so the eight VEX instructions below are
-// spelled as bytes; each comment gives the instruction in Go operand order and its meaning
+// Forest) int8 GEMM tile and GEMV for machines without AVX-512 VNNI. The Go assembler only
+// knows the EVEX form of VPDPBUSD (which needs AVX512_VNNI+VL), so the VEX instructions below
+// are spelled as bytes; each comment gives the instruction in Go operand order and its meaning
 // (encodings checked with objdump: "{vex} vpdpbusd ymm0,ymm8,ymm10" etc.). Only registers
 // Y0-Y13 are involved, so every encoding is fixed.
 
@@ -77,5 +78,118 @@ vloop:
 	VMOVDQU Y5, 160(DI)
 	VMOVDQU Y6, 192(DI)
 	VMOVDQU Y7, 224(DI)
+	VZEROUPPER
+	RET
+
+
+// func gemvInt8VNNI256Raw(dst *int32, w *int8, rows, cols, stride int, x *int8)
+//
+// The AVX-VNNI decode GEMV: dst[r] = sum_{k<cols} (x[k]+128) * w[r*stride+k] for cols a
+// positive multiple of 32 (the caller subtracts 128*sum w and adds the column tail). One
+// vpdpbusd per 32 weight bytes, where the AVX2 GEMV needs a sign extension, a vpmaddwd and an
+// add per 16: with fewer instructions per byte more of the weight stream is in flight, which
+// is what a memory-bound GEMV needs. Four rows share each x load; each row has two
+// accumulators (even/odd 32-byte steps) to hide the vpdpbusd latency.
+TEXT ·gemvInt8VNNI256Raw(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ w+8(FP), SI
+	MOVQ rows+16(FP), DX
+	MOVQ cols+24(FP), AX
+	MOVQ stride+32(FP), CX
+	MOVQ x+40(FP), R8
+	MOVL $0x80808080, R9
+	MOVL R9, X13
+	VPBROADCASTD X13, Y13          // 0x80 in every byte
+	MOVQ AX, R13
+	ANDQ $-64, R13                 // columns done two steps at a time
+
+	CMPQ DX, $4
+	JLT  g1rows
+
+g4rows:
+	LEAQ (SI)(CX*1), R10
+	LEAQ (R10)(CX*1), R11
+	LEAQ (R11)(CX*1), R12
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	XORQ BX, BX
+
+g4loop2:
+	CMPQ BX, R13
+	JAE  g4loop1
+	VPXOR   (R8)(BX*1), Y13, Y12
+	VMOVDQU (SI)(BX*1), Y8
+	VMOVDQU (R10)(BX*1), Y9
+	VMOVDQU (R11)(BX*1), Y10
+	VMOVDQU (R12)(BX*1), Y11
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xc0 // VPDPBUSD Y8, Y12, Y0 (VEX: Y0 += u8 Y12 * s8 Y8)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xc9 // VPDPBUSD Y9, Y12, Y1 (VEX: Y1 += u8 Y12 * s8 Y9)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xd2 // VPDPBUSD Y10, Y12, Y2 (VEX: Y2 += u8 Y12 * s8 Y10)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xdb // VPDPBUSD Y11, Y12, Y3 (VEX: Y3 += u8 Y12 * s8 Y11)
+	VPXOR   32(R8)(BX*1), Y13, Y12
+	VMOVDQU 32(SI)(BX*1), Y8
+	VMOVDQU 32(R10)(BX*1), Y9
+	VMOVDQU 32(R11)(BX*1), Y10
+	VMOVDQU 32(R12)(BX*1), Y11
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xe0 // VPDPBUSD Y8, Y12, Y4 (VEX: Y4 += u8 Y12 * s8 Y8)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xe9 // VPDPBUSD Y9, Y12, Y5 (VEX: Y5 += u8 Y12 * s8 Y9)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xf2 // VPDPBUSD Y10, Y12, Y6 (VEX: Y6 += u8 Y12 * s8 Y10)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xfb // VPDPBUSD Y11, Y12, Y7 (VEX: Y7 += u8 Y12 * s8 Y11)
+	ADDQ $64, BX
+	JMP  g4loop2
+
+g4loop1:
+	CMPQ BX, AX
+	JAE  g4red
+	VPXOR   (R8)(BX*1), Y13, Y12
+	VMOVDQU (SI)(BX*1), Y8
+	VMOVDQU (R10)(BX*1), Y9
+	VMOVDQU (R11)(BX*1), Y10
+	VMOVDQU (R12)(BX*1), Y11
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xc0 // VPDPBUSD Y8, Y12, Y0 (VEX: Y0 += u8 Y12 * s8 Y8)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xc9 // VPDPBUSD Y9, Y12, Y1 (VEX: Y1 += u8 Y12 * s8 Y9)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xd2 // VPDPBUSD Y10, Y12, Y2 (VEX: Y2 += u8 Y12 * s8 Y10)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xdb // VPDPBUSD Y11, Y12, Y3 (VEX: Y3 += u8 Y12 * s8 Y11)
+
+g4red:
+	VPADDD Y4, Y0, Y0
+	VPADDD Y5, Y1, Y1
+	VPADDD Y6, Y2, Y2
+	VPADDD Y7, Y3, Y3
+	HSUM4D
+	VMOVDQU X0, (DI)
+	ADDQ $16, DI
+	LEAQ (R12)(CX*1), SI
+	SUBQ $4, DX
+	CMPQ DX, $4
+	JGE  g4rows
+
+g1rows:
+	TESTQ DX, DX
+	JZ   gdone
+	VPXOR Y0, Y0, Y0
+	XORQ BX, BX
+
+g1loop:
+	VPXOR   (R8)(BX*1), Y13, Y12
+	VMOVDQU (SI)(BX*1), Y8
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xc0 // VPDPBUSD Y8, Y12, Y0 (VEX: Y0 += u8 Y12 * s8 Y8)
+	ADDQ $32, BX
+	CMPQ BX, AX
+	JB   g1loop
+	HSUM1D
+	VMOVD X0, (DI)
+	ADDQ $4, DI
+	ADDQ CX, SI
+	DECQ DX
+	JMP  g1rows
+
+gdone:
 	VZEROUPPER
 	RET
