@@ -85,27 +85,6 @@ idone:
 	VZEROUPPER
 	RET
 
-// HSUM4PS: [sum Y0, sum Y1, sum Y2, sum Y3] as float32 in X0. Clobbers Y1..Y3, Y8..Y11.
-#define HSUM4PS \
-	VEXTRACTF128 $1, Y0, X8 \
-	VEXTRACTF128 $1, Y1, X9 \
-	VEXTRACTF128 $1, Y2, X10 \
-	VEXTRACTF128 $1, Y3, X11 \
-	VADDPS       X8, X0, X0 \
-	VADDPS       X9, X1, X1 \
-	VADDPS       X10, X2, X2 \
-	VADDPS       X11, X3, X3 \
-	VHADDPS      X1, X0, X0 \
-	VHADDPS      X3, X2, X2 \
-	VHADDPS      X2, X0, X0
-
-// HSUM1PS: sum of Y0's float32 lanes in the low lane of X0. Clobbers Y1.
-#define HSUM1PS \
-	VEXTRACTF128 $1, Y0, X1 \
-	VADDPS       X1, X0, X0 \
-	VHADDPS      X0, X0, X0 \
-	VHADDPS      X0, X0, X0
-
 // func gemvF32AVX2Asm(dst *float32, w *float32, rows, cols, stride int, x *float32)
 // dst[r] = sum_{k<cols} w[r*stride+k]*x[k]; cols a positive multiple of 8. Four rows share
 // each x load; each row keeps two accumulators (even/odd 8-blocks) to hide FMA latency.

@@ -1,31 +1,11 @@
 //go:build amd64
 
 #include "textflag.h"
+#include "hsum_amd64.h"
 
 // Half-precision weight kernels (bfloat16 and IEEE float16 bit patterns as uint16). Weights
 // are widened exactly to float32 in registers (bf16: zero-extend and shift to the high half;
 // f16: vcvtph2ps) and multiplied-added in float32, so the products are the float32 path's.
-
-// HSUM4PS: [sum Y0, sum Y1, sum Y2, sum Y3] in X0. Clobbers X8..X11.
-#define HSUM4PS \
-	VEXTRACTF128 $1, Y0, X8 \
-	VEXTRACTF128 $1, Y1, X9 \
-	VEXTRACTF128 $1, Y2, X10 \
-	VEXTRACTF128 $1, Y3, X11 \
-	VADDPS       X8, X0, X0 \
-	VADDPS       X9, X1, X1 \
-	VADDPS       X10, X2, X2 \
-	VADDPS       X11, X3, X3 \
-	VHADDPS      X1, X0, X0 \
-	VHADDPS      X3, X2, X2 \
-	VHADDPS      X2, X0, X0
-
-// HSUM1PS: sum of the lanes of Y0 in the low lane of X0. Clobbers X1.
-#define HSUM1PS \
-	VEXTRACTF128 $1, Y0, X1 \
-	VADDPS       X1, X0, X0 \
-	VHADDPS      X0, X0, X0 \
-	VHADDPS      X0, X0, X0
 
 // func gemvBF16AVX2Asm(dst *float32, w *uint16, rows, cols, stride int, x *float32)
 // dst[r] = sum_{k<cols} bf16(w[r*stride+k])*x[k]; cols a positive multiple of 8. Four rows

@@ -82,6 +82,41 @@ vloop:
 	RET
 
 
+// The four rows' steps of gemvInt8VNNI256Raw (rows at SI, R10, R11, R12; x at R8, column BX;
+// Y13 = 0x80 bytes). The BYTE lines are, in order for GSTEPA and GSTEPB:
+//   VPDPBUSD Y8, Y12, Y0 (VEX: Y0 += u8 Y12 * s8 Y8)
+//   VPDPBUSD Y9, Y12, Y1 (VEX: Y1 += u8 Y12 * s8 Y9)
+//   VPDPBUSD Y10, Y12, Y2 (VEX: Y2 += u8 Y12 * s8 Y10)
+//   VPDPBUSD Y11, Y12, Y3 (VEX: Y3 += u8 Y12 * s8 Y11)
+//   VPDPBUSD Y8, Y12, Y4 (VEX: Y4 += u8 Y12 * s8 Y8)
+//   VPDPBUSD Y9, Y12, Y5 (VEX: Y5 += u8 Y12 * s8 Y9)
+//   VPDPBUSD Y10, Y12, Y6 (VEX: Y6 += u8 Y12 * s8 Y10)
+//   VPDPBUSD Y11, Y12, Y7 (VEX: Y7 += u8 Y12 * s8 Y11)
+
+// GSTEPA(off) adds (x+128)*w over the 32 columns at byte off of the step to Y0-Y3.
+#define GSTEPA(off) \
+	VPXOR   off(R8)(BX*1), Y13, Y12 \
+	VMOVDQU off(SI)(BX*1), Y8 \
+	VMOVDQU off(R10)(BX*1), Y9 \
+	VMOVDQU off(R11)(BX*1), Y10 \
+	VMOVDQU off(R12)(BX*1), Y11 \
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xc0 \
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xc9 \
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xd2 \
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xdb
+
+// GSTEPB(off) is GSTEPA into Y4-Y7, the second accumulator of each row.
+#define GSTEPB(off) \
+	VPXOR   off(R8)(BX*1), Y13, Y12 \
+	VMOVDQU off(SI)(BX*1), Y8 \
+	VMOVDQU off(R10)(BX*1), Y9 \
+	VMOVDQU off(R11)(BX*1), Y10 \
+	VMOVDQU off(R12)(BX*1), Y11 \
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xe0 \
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xe9 \
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xf2 \
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xfb
+
 // func gemvInt8VNNI256Raw(dst *int32, w *int8, rows, cols, stride int, x *int8)
 //
 // The AVX-VNNI decode GEMV: dst[r] = sum_{k<cols} (x[k]+128) * w[r*stride+k] for cols a
@@ -123,39 +158,15 @@ g4rows:
 g4loop2:
 	CMPQ BX, R13
 	JAE  g4loop1
-	VPXOR   (R8)(BX*1), Y13, Y12
-	VMOVDQU (SI)(BX*1), Y8
-	VMOVDQU (R10)(BX*1), Y9
-	VMOVDQU (R11)(BX*1), Y10
-	VMOVDQU (R12)(BX*1), Y11
-	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xc0 // VPDPBUSD Y8, Y12, Y0 (VEX: Y0 += u8 Y12 * s8 Y8)
-	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xc9 // VPDPBUSD Y9, Y12, Y1 (VEX: Y1 += u8 Y12 * s8 Y9)
-	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xd2 // VPDPBUSD Y10, Y12, Y2 (VEX: Y2 += u8 Y12 * s8 Y10)
-	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xdb // VPDPBUSD Y11, Y12, Y3 (VEX: Y3 += u8 Y12 * s8 Y11)
-	VPXOR   32(R8)(BX*1), Y13, Y12
-	VMOVDQU 32(SI)(BX*1), Y8
-	VMOVDQU 32(R10)(BX*1), Y9
-	VMOVDQU 32(R11)(BX*1), Y10
-	VMOVDQU 32(R12)(BX*1), Y11
-	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xe0 // VPDPBUSD Y8, Y12, Y4 (VEX: Y4 += u8 Y12 * s8 Y8)
-	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xe9 // VPDPBUSD Y9, Y12, Y5 (VEX: Y5 += u8 Y12 * s8 Y9)
-	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xf2 // VPDPBUSD Y10, Y12, Y6 (VEX: Y6 += u8 Y12 * s8 Y10)
-	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xfb // VPDPBUSD Y11, Y12, Y7 (VEX: Y7 += u8 Y12 * s8 Y11)
+	GSTEPA(0)
+	GSTEPB(32)
 	ADDQ $64, BX
 	JMP  g4loop2
 
 g4loop1:
 	CMPQ BX, AX
 	JAE  g4red
-	VPXOR   (R8)(BX*1), Y13, Y12
-	VMOVDQU (SI)(BX*1), Y8
-	VMOVDQU (R10)(BX*1), Y9
-	VMOVDQU (R11)(BX*1), Y10
-	VMOVDQU (R12)(BX*1), Y11
-	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xc0 // VPDPBUSD Y8, Y12, Y0 (VEX: Y0 += u8 Y12 * s8 Y8)
-	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xc9 // VPDPBUSD Y9, Y12, Y1 (VEX: Y1 += u8 Y12 * s8 Y9)
-	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xd2 // VPDPBUSD Y10, Y12, Y2 (VEX: Y2 += u8 Y12 * s8 Y10)
-	BYTE $0xc4; BYTE $0xc2; BYTE $0x1d; BYTE $0x50; BYTE $0xdb // VPDPBUSD Y11, Y12, Y3 (VEX: Y3 += u8 Y12 * s8 Y11)
+	GSTEPA(0)
 
 g4red:
 	VPADDD Y4, Y0, Y0
