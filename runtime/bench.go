@@ -192,7 +192,7 @@ func Bench(m *Model, o BenchOptions) (*BenchResult, error) {
 	if m.cfg.Compute == ComputeInt8 {
 		r.ComputePeakGMACPerSec = kernels.PeakInt8(m.threads)
 	} else {
-		r.ComputePeakGMACPerSec = kernels.PeakFMA(m.threads) / 2
+		r.ComputePeakGMACPerSec = PeakFMA(m.threads) / 2
 	}
 	if r.ComputePeakGMACPerSec > 0 {
 		r.PrefillFractionOfPeak = r.PrefillGMACPerSec / r.ComputePeakGMACPerSec

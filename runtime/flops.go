@@ -9,13 +9,22 @@ import "github.com/ct2go/ct2go/internal/kernels"
 // rotary, softmax and SiLU are O(T·H) and left out. Figures such as the
 // fraction of the machine's FMA peak divide it by the measured time.
 func (m *Model) PrefillFLOPs(T int) float64 {
-	var params float64
-	for _, w := range m.linears() {
-		params += float64(w.rows) * float64(w.cols)
-	}
+	params := float64(m.layerMACsPerToken() + int64(m.proj.rows)*int64(m.proj.cols))
 	c := &m.cfg
 	attn := 4 * float64(c.Layers) * float64(c.Heads*c.HeadDim) * float64(T) * float64(T+1) / 2
 	return 2*float64(T)*params + attn
+}
+
+// layerMACsPerToken is the multiply-accumulates of the decoder layers' linears
+// for one token (every linear but the lm_head).
+func (m *Model) layerMACsPerToken() int64 {
+	var n int64
+	for _, w := range m.linears() {
+		if w != m.proj {
+			n += int64(w.rows) * int64(w.cols)
+		}
+	}
+	return n
 }
 
 // PeakFMA is the float32 FMA throughput of this machine at the current ISA

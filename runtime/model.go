@@ -359,18 +359,6 @@ func (m *Model) WeightBytesPerToken() int64 {
 	return n + int64(m.cfg.Hidden*m.embed.dtype.Size())
 }
 
-// layerMACsPerToken is the multiply-accumulates of the decoder layers' linears for one
-// token (every linear but the lm_head).
-func (m *Model) layerMACsPerToken() int64 {
-	var n int64
-	for _, w := range m.linears() {
-		if w != m.proj {
-			n += int64(w.rows) * int64(w.cols)
-		}
-	}
-	return n
-}
-
 // Close unmaps model.bin; the Model and its Sessions must not be used after.
 func (m *Model) Close() error {
 	m.pool.close()
