@@ -85,19 +85,26 @@ func rowSumsAVX512(comp []int32, w []int8, rows, cols int) {
 	rowSums128VNNI(&comp[0], &w[0], rows, cols)
 }
 
-// packArch builds the tile layout when the AVX-512 kernels are active.
+// packArch builds the tile layout when the AVX-512 or AVX-VNNI kernels are active.
 func packArch(p *PackedInt8) {
-	if cur == AVX512 {
+	switch cur {
+	case AVX512:
 		packInt8AVX512(p)
+	case AVXVNNI:
+		packInt8AVXVNNI(p)
 	}
 }
 
 // gemmPackedArch runs the packed product if p carries a layout for the active level.
 func gemmPackedArch(dst []int32, ldDst int, w []int8, rows int, p *PackedInt8, comp []int32) bool {
-	if cur != AVX512 {
+	switch cur {
+	case AVX512:
+		gemmInt8PackedAVX512(dst, ldDst, w, rows, p, comp)
+	case AVXVNNI:
+		gemmInt8PackedAVXVNNI(dst, ldDst, w, rows, p, comp)
+	default:
 		return false
 	}
-	gemmInt8PackedAVX512(dst, ldDst, w, rows, p, comp)
 	return true
 }
 

@@ -5,30 +5,73 @@ package kernels
 import "unsafe"
 
 //go:noescape
-func gemmInt8VNNI256Tile4x16(out *[64]int32, w *int8, wstride int, xp *byte, kq, nrows int)
+func gemmInt8VNNI256Tile6x16(out *[96]int32, w *int8, wstride int, xp *byte, kq, nrows int)
 
 // vnni256MinToks is the token count from which the AVX-VNNI tile beats the AVX2 path.
 const vnni256MinToks = 8
 
+// vnni256TileRows is the row count of the AVX-VNNI tile kernel.
+const vnni256TileRows = 6
+
 // gemmInt8AVXVNNI is the int8 GEMM for the AVXVNNI level: the AVX-512 path's structure
-// (tokens packed as u8 in 32-token blocks, superblocks of packBudget bytes, each 4-row weight
-// panel run over every block of a superblock) with a 4-row x 16-token ymm tile whose results
+// (tokens packed as u8 in 32-token blocks, superblocks of packBudget bytes, each weight
+// panel run over every block of a superblock) with a 6-row x 16-token ymm tile whose results
 // go through a small buffer (AVX2 has no scatter). Exact like every int8 kernel: the tile
 // sums (x+128)*w and 128*sum w is subtracted here.
 func gemmInt8AVXVNNI(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n int, comp []int32) {
-	kq := cols / 4
-	if n < vnni256MinToks || kq == 0 || rows < tileMinRowsInt8 {
+	if n < vnni256MinToks || cols < 4 || rows < tileMinRowsInt8 {
 		gemmInt8AVX2(dst, ldDst, w, rows, cols, x, n, comp)
 		return
 	}
+	gemmInt8VNNI256Tiled(dst, ldDst, w, rows, cols, x, n, comp, nil)
+}
+
+// packInt8AVXVNNI prepares p for the AVXVNNI level's packed product: all n tokens in the
+// tile layout (the AVX-VNNI tile takes any token count from vnni256MinToks on).
+func packInt8AVXVNNI(p *PackedInt8) {
+	if p.n < vnni256MinToks || p.cols < 4 {
+		return
+	}
+	kq := p.cols / 4
+	blk := tileToks * kq * 4
+	nb := (p.n + tileToks - 1) / tileToks
+	if cap(p.buf) < nb*blk {
+		p.buf = make([]byte, nb*blk)
+	}
+	p.buf = p.buf[:nb*blk]
+	xb := unsafe.Slice((*byte)(unsafe.Pointer(&p.x[0])), len(p.x))
+	for b := 0; b < nb; b++ {
+		t0 := b * tileToks
+		packTokens(p.buf[b*blk:], xb[t0*p.cols:], p.cols, kq, min(tileToks, p.n-t0), 0x80808080)
+	}
+	p.nTile = p.n
+}
+
+// gemmInt8PackedAVXVNNI is GemmInt8Packed at the AVXVNNI level.
+func gemmInt8PackedAVXVNNI(dst []int32, ldDst int, w []int8, rows int, p *PackedInt8, comp []int32) {
+	if p.nTile == 0 {
+		gemmInt8AVX2(dst, ldDst, w, rows, p.cols, p.x, p.n, comp)
+		return
+	}
+	gemmInt8VNNI256Tiled(dst, ldDst, w, rows, p.cols, p.x, p.n, comp, p.buf)
+}
+
+// gemmInt8VNNI256Tiled runs the AVX-VNNI tile over tokens [0, n). pre, if not nil, holds
+// them packed (packInt8AVXVNNI); otherwise each superblock is packed into pooled scratch.
+func gemmInt8VNNI256Tiled(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n int, comp []int32, pre []byte) {
+	kq := cols / 4
 	blk := tileToks * kq * 4
 	nbAll := (n + tileToks - 1) / tileToks
 	superBlocks := min(max(1, packBudget/blk), nbAll)
 	sc := gemmPool.Get().(*gemmScratch)
-	if cap(sc.xp) < superBlocks*blk {
-		sc.xp = make([]byte, superBlocks*blk)
+	var xp, xb []byte
+	if pre == nil {
+		if cap(sc.xp) < superBlocks*blk {
+			sc.xp = make([]byte, superBlocks*blk)
+		}
+		xp = sc.xp[:superBlocks*blk]
+		xb = unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), len(x))
 	}
-	xp := sc.xp[:superBlocks*blk]
 	if comp == nil {
 		if cap(sc.comp) < rows {
 			sc.comp = make([]int32, rows)
@@ -36,17 +79,20 @@ func gemmInt8AVXVNNI(dst []int32, ldDst int, w []int8, rows, cols int, x []int8,
 		comp = sc.comp[:rows]
 		rowSumsAVX2(comp, w, rows, cols)
 	}
-	xb := unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), len(x))
-	var out [64]int32
+	var out [vnni256TileRows * 16]int32
 	for s0 := 0; s0 < n; s0 += superBlocks * tileToks {
 		ns := min(superBlocks*tileToks, n-s0)
 		nb := (ns + tileToks - 1) / tileToks
-		for b := 0; b < nb; b++ {
-			t0 := s0 + b*tileToks
-			packTokens(xp[b*blk:], xb[t0*cols:], cols, kq, min(tileToks, n-t0), 0x80808080)
+		if pre != nil {
+			xp = pre[s0/tileToks*blk:]
+		} else {
+			for b := 0; b < nb; b++ {
+				t0 := s0 + b*tileToks
+				packTokens(xp[b*blk:], xb[t0*cols:], cols, kq, min(tileToks, n-t0), 0x80808080)
+			}
 		}
-		for r0 := 0; r0 < rows; r0 += 4 {
-			nr := min(4, rows-r0)
+		for r0 := 0; r0 < rows; r0 += vnni256TileRows {
+			nr := min(vnni256TileRows, rows-r0)
 			for b := 0; b < nb; b++ {
 				for h := 0; h < 2; h++ {
 					t0 := s0 + b*tileToks + 16*h
@@ -54,11 +100,12 @@ func gemmInt8AVXVNNI(dst []int32, ldDst int, w []int8, rows, cols int, x []int8,
 					if nt <= 0 {
 						break
 					}
-					gemmInt8VNNI256Tile4x16(&out, &w[r0*cols], cols, &xp[b*blk+64*h], kq, nr)
+					gemmInt8VNNI256Tile6x16(&out, &w[r0*cols], cols, &xp[b*blk+64*h], kq, nr)
 					for r := 0; r < nr; r++ {
 						c := comp[r0+r]
-						for t := 0; t < nt; t++ {
-							dst[(t0+t)*ldDst+r0+r] = out[r*16+t] - c
+						o := out[r*16 : r*16+nt]
+						for t, v := range o {
+							dst[(t0+t)*ldDst+r0+r] = v - c
 						}
 					}
 				}
