@@ -40,6 +40,9 @@ var ErrNonFinite = errors.New("non-finite weights")
 // needs anyway), so a broken checkpoint fails before computing with an error
 // naming the tensor and its shard.
 func LoadCheckpoint(dir string, opts Options) (*Model, error) {
+	if err := kernelLevelError(); err != nil {
+		return nil, err
+	}
 	switch opts.Compute {
 	case ComputeDefault, ComputeFloat32:
 	case ComputeInt8:

@@ -62,6 +62,9 @@ type Model struct {
 // Load opens a CTranslate2 model directory (model.bin, config.json,
 // vocabulary.json). model.bin is memory-mapped; weights are not copied.
 func Load(dir string, opts Options) (*Model, error) {
+	if err := kernelLevelError(); err != nil {
+		return nil, err
+	}
 	path := filepath.Join(dir, "model.bin")
 	mp, err := ct2.Map(path)
 	if err != nil {
@@ -78,6 +81,10 @@ func Load(dir string, opts Options) (*Model, error) {
 	}
 	return m, nil
 }
+
+// kernelLevelError refuses to load when CT2GO_ISA named a kernel level that could not be
+// applied: the model would silently run (and bench would measure) another level.
+func kernelLevelError() error { return kernels.EnvError() }
 
 func build(mp *ct2.Mapped, dir, path string, opts Options) (*Model, error) {
 	cfg := Config{Spec: mp.Spec, Revision: mp.Revision}

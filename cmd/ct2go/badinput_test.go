@@ -317,6 +317,8 @@ func badCases() []badCase {
 				}
 			}},
 		{name: "good model", on: "ct2", codes: all(0, "inspect verify run")},
+		{name: "CT2GO_ISA names no kernel level", on: "ct2", codes: map[string]int{"verify": exitVerifyError, "run": exitFailure},
+			mentions: []string{"CT2GO_ISA=avx9", "unknown kernel level", "known: generic, avx2, avxvnni, avx512"}, env: []string{"CT2GO_ISA=avx9"}},
 
 		// config.json (convert's cases are in TestConvertBadInput).
 		{name: "config.json missing", on: "ckpt", codes: all(exitFailure, "strip inspect"), mentions: []string{"config.json"},

@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"os"
+	"strings"
 )
 
 // ISA names a kernel implementation level.
@@ -87,6 +88,16 @@ var (
 // NoSIMDEnv is the environment variable that, set to "1" at process start, forces Generic.
 const NoSIMDEnv = "CT2GO_NOSIMD"
 
+// ISAEnv is the environment variable that, set at process start to a level's name (generic,
+// avx2, avxvnni, avx512), makes the kernels run at that level, like CTranslate2's
+// CT2_FORCE_CPU_ISA: e.g. to see on one machine what a CPU without AVX-512 would get. An
+// unknown name or a level this machine lacks leaves the best level in place and is reported
+// by EnvError, so callers can refuse to run rather than measure the wrong level.
+const ISAEnv = "CT2GO_ISA"
+
+// envErr is ISAEnv's problem, if any (EnvError).
+var envErr error
+
 func init() {
 	addArchSets() // per-architecture file
 	best := Generic
@@ -95,10 +106,44 @@ func init() {
 			best = l
 		}
 	}
+	if v := os.Getenv(ISAEnv); v != "" {
+		l, err := ParseISA(v)
+		switch {
+		case err != nil:
+			envErr = fmt.Errorf("%s=%s: %w", ISAEnv, v, err)
+		case sets[l] == nil:
+			envErr = fmt.Errorf("%s=%s: this CPU lacks that level (levels here: %s)", ISAEnv, v, levelNames())
+		default:
+			best = l
+		}
+	}
 	if os.Getenv(NoSIMDEnv) == "1" {
 		best = Generic
 	}
 	impl, cur = sets[best], best
+}
+
+// ParseISA returns the level named s (ISA.String's names).
+func ParseISA(s string) (ISA, error) {
+	for l := Generic; l <= AVX512; l++ {
+		if l.String() == s {
+			return l, nil
+		}
+	}
+	return Generic, fmt.Errorf("unknown kernel level %q (known: generic, avx2, avxvnni, avx512)", s)
+}
+
+// EnvError reports an ISAEnv setting that could not be applied at process start, or nil.
+func EnvError() error { return envErr }
+
+func levelNames() string {
+	var names []string
+	for l := Generic; l <= AVX512; l++ {
+		if sets[l] != nil {
+			names = append(names, l.String())
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 // ISAs returns the levels usable on this machine, lowest first (always starts with Generic).

@@ -9,7 +9,8 @@
 // cores with AVX-VNNI but no AVX-512; AVX512 (F/BW/VL/VNNI) has its own int8 GEMV/GEMM (zmm
 // vpdpbusd) and float32 GEMM (8x32 register tile; the AVX2 one is 6x16) and uses the AVX2
 // kernels for the rest. Setting CT2GO_NOSIMD=1 in the environment before the
-// process starts forces the pure-Go versions; tests switch levels with SetISA.
+// process starts forces the pure-Go versions, CT2GO_ISA=<level> any level the CPU has;
+// tests switch levels with SetISA.
 //
 // Layout conventions (row-major everywhere, as CTranslate2 stores weights):
 //

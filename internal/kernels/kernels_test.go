@@ -590,6 +590,44 @@ func TestNoSIMDEnv(t *testing.T) {
 	t.Logf("levels here: %v, current %v", ISAs(), CurrentISA())
 }
 
+// TestISAEnv re-runs this test binary with CT2GO_ISA set: a level the machine has is applied,
+// an unknown or missing one leaves the best level and is reported by EnvError.
+func TestISAEnv(t *testing.T) {
+	if want := os.Getenv("CT2GO_TEST_WANT_ISA"); want != "" {
+		if got := CurrentISA().String(); got != want {
+			t.Fatalf("%s=%s: CurrentISA() = %s, want %s", ISAEnv, os.Getenv(ISAEnv), got, want)
+		}
+		wantErr := os.Getenv("CT2GO_TEST_WANT_ERR")
+		if err := EnvError(); (err != nil) != (wantErr != "") || err != nil && !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("%s=%s: EnvError() = %v, want one containing %q", ISAEnv, os.Getenv(ISAEnv), err, wantErr)
+		}
+		return
+	}
+	levels := ISAs()
+	best := levels[len(levels)-1]
+	type tc struct{ env, want, err string }
+	cases := []tc{{"bogus", best.String(), "unknown kernel level"}, {"AVX2", best.String(), "unknown kernel level"}}
+	for _, l := range levels {
+		cases = append(cases, tc{l.String(), l.String(), ""})
+	}
+	if best != AVX512 {
+		cases = append(cases, tc{"avx512", best.String(), "this CPU lacks that level"})
+	}
+	for _, c := range cases {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestISAEnv$", "-test.v")
+		cmd.Env = append(os.Environ(), ISAEnv+"="+c.env, "CT2GO_TEST_WANT_ISA="+c.want, "CT2GO_TEST_WANT_ERR="+c.err)
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "--- PASS: TestISAEnv") {
+			t.Fatalf("child with %s=%s failed: %v\n%s", ISAEnv, c.env, err, out)
+		}
+	}
+	for _, l := range []ISA{Generic, AVX2, AVXVNNI, AVX512} {
+		if got, err := ParseISA(l.String()); got != l || err != nil {
+			t.Fatalf("ParseISA(%q) = %v, %v", l.String(), got, err)
+		}
+	}
+}
+
 func TestAxpyF32(t *testing.T) {
 	r := rand.New(rand.NewPCG(23, 24))
 	forEachISA(t, func(t *testing.T, l ISA) {
