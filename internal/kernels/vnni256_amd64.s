@@ -154,7 +154,9 @@ sloop:
 // vpdpbusd per 32 weight bytes, where the AVX2 GEMV needs a sign extension, a vpmaddwd and an
 // add per 16: with fewer instructions per byte more of the weight stream is in flight, which
 // is what a memory-bound GEMV needs. Four rows share each x load; each row has two
-// accumulators (even/odd 32-byte steps) to hide the vpdpbusd latency.
+// accumulators (even/odd 32-byte steps) to hide the vpdpbusd latency. Like the AVX2 GEMV it
+// prefetches the next 4-row block, four lines per 64 columns (8B decode with the level
+// forced on Zen 5, 2 threads: 78-83% -> 88-90% of the DRAM bandwidth).
 TEXT ·gemvInt8VNNI256Raw(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ w+8(FP), SI
@@ -175,6 +177,11 @@ g4rows:
 	LEAQ (SI)(CX*1), R10
 	LEAQ (R10)(CX*1), R11
 	LEAQ (R11)(CX*1), R12
+	MOVQ SI, R9                    // prefetch target: the next 4-row block if there is one
+	CMPQ DX, $8
+	JLT  g4pf
+	LEAQ (R12)(CX*1), R9
+g4pf:
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
 	VPXOR Y2, Y2, Y2
@@ -188,6 +195,10 @@ g4rows:
 g4loop2:
 	CMPQ BX, R13
 	JAE  g4loop1
+	PREFETCHT1 (R9)(BX*4)
+	PREFETCHT1 64(R9)(BX*4)
+	PREFETCHT1 128(R9)(BX*4)
+	PREFETCHT1 192(R9)(BX*4)
 	GSTEPA(0)
 	GSTEPB(32)
 	ADDQ $64, BX
