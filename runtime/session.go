@@ -154,11 +154,7 @@ func (s *Session) forward(ctx context.Context, ids []int, all bool) ([][]float32
 		l := &m.layers[li]
 		// Self-attention block: x += linear_1(attn(linear_0(rmsnorm(x)))).
 		t0 = s.tick()
-		s.perToken(T, func(t0, t1 int) {
-			for t := t0; t < t1; t++ {
-				rmsNorm(s.xn[t*H:(t+1)*H], s.x[t*H:(t+1)*H], l.attnNorm, c.Epsilon)
-			}
-		})
+		s.perToken(T, func(t0, t1 int) { rmsNormRows(s.xn, s.x, H, t0, t1, l.attnNorm, c.Epsilon) })
 		s.tock(opNorm, t0)
 		t0 = s.tick()
 		if l.qkv != nil {
@@ -179,11 +175,7 @@ func (s *Session) forward(ctx context.Context, ids []int, all bool) ([][]float32
 
 		// FFN block: x += linear_1(silu(linear_0(h)) * linear_0_noact(h)), h = rmsnorm(x).
 		t0 = s.tick()
-		s.perToken(T, func(t0, t1 int) {
-			for t := t0; t < t1; t++ {
-				rmsNorm(s.xn[t*H:(t+1)*H], s.x[t*H:(t+1)*H], l.ffnNorm, c.Epsilon)
-			}
-		})
+		s.perToken(T, func(t0, t1 int) { rmsNormRows(s.xn, s.x, H, t0, t1, l.ffnNorm, c.Epsilon) })
 		s.tock(opNorm, t0)
 		if T == 1 && c.Compute == ComputeInt8 && fuseGateUp {
 			t0 = s.tick()
@@ -291,16 +283,50 @@ func addInto(dst, src []float32) {
 
 // rmsNorm is CTranslate2's rms_norm kernel (kernels.cc:544-573):
 // inv = 1/sqrt(sum(x^2)/n + eps) in float32; y = x*inv*gamma.
+// The float32 conversions keep every product rounded on its own (no fused multiply-add,
+// whatever GOAMD64 allows), which is what the results have always been.
 func rmsNorm(dst, x, gamma []float32, eps float32) {
 	var ss float32
 	for _, v := range x {
-		ss += v * v
+		ss += float32(v * v)
 	}
-	inv := 1 / float32(math.Sqrt(float64(ss/float32(len(x))+eps)))
+	rmsScale(dst, x, gamma, rmsInv(ss, len(x), eps))
+}
+
+func rmsInv(ss float32, n int, eps float32) float32 {
+	return 1 / float32(math.Sqrt(float64(ss/float32(n)+eps)))
+}
+
+func rmsScale(dst, x, gamma []float32, inv float32) {
 	gamma = gamma[:len(x)]
 	dst = dst[:len(x)]
 	for j, v := range x {
 		dst[j] = float32(v*inv) * gamma[j]
+	}
+}
+
+// rmsNormRows is rmsNorm of rows [t0, t1) of x (width H) into dst. The sum of squares is
+// one sequential float32 chain per row, bound by the add latency, so four rows' chains run
+// interleaved (each keeps its own order: the same bits as rmsNorm row by row).
+func rmsNormRows(dst, x []float32, H, t0, t1 int, gamma []float32, eps float32) {
+	t := t0
+	for ; t+4 <= t1; t += 4 {
+		x0, x1, x2, x3 := x[t*H:(t+1)*H], x[(t+1)*H:(t+2)*H], x[(t+2)*H:(t+3)*H], x[(t+3)*H:(t+4)*H]
+		var s0, s1, s2, s3 float32
+		for j, a := range x0 {
+			b, c, d := x1[j], x2[j], x3[j]
+			s0 += float32(a * a)
+			s1 += float32(b * b)
+			s2 += float32(c * c)
+			s3 += float32(d * d)
+		}
+		for i, ss := range [4]float32{s0, s1, s2, s3} {
+			r := t + i
+			rmsScale(dst[r*H:(r+1)*H], x[r*H:(r+1)*H], gamma, rmsInv(ss, H, eps))
+		}
+	}
+	for ; t < t1; t++ {
+		rmsNorm(dst[t*H:(t+1)*H], x[t*H:(t+1)*H], gamma, eps)
 	}
 }
 
