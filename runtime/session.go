@@ -574,13 +574,7 @@ func (s *Session) attention(li, T int) {
 			default:
 				kernels.GemmF32Stride(sc, L, keys, L, hd, q, group)
 			}
-			for g := 0; g < group; g++ {
-				row := sc[g*L : (g+1)*L]
-				for j := range row {
-					row[j] *= qs
-				}
-				softmax(row)
-			}
+			softmaxRows(sc[:group*L], L, qs)
 			// ctx[h][d] = p_g · v[d] for the group's heads h = kvh*group+g
 			// (contiguous, hd apart) and the KV head's hd value rows (stride
 			// maxLen): each output is the strided GEMV GemvF32Stride computes per
@@ -588,6 +582,68 @@ func (s *Session) attention(li, T int) {
 			kernels.GemvF32Multi(s.ctx[t*nQ+kvh*group*hd:], hd, vc[kvh*hd*s.maxLen:], s.maxLen, hd, L, sc, L, group)
 		}
 	})
+}
+
+// softmaxRows scales each row of L scores in sc by qs and applies softmax to it, with
+// softmax's operations in its order per row. The row sums are sequential float32 chains
+// bound by the add latency, so four rows run interleaved (the four query heads of a
+// grouped-query KV head), like the scaling and the maximum, which share their loop.
+func softmaxRows(sc []float32, L int, qs float32) {
+	rows := len(sc) / L
+	g := 0
+	for ; g+4 <= rows; g += 4 {
+		r0, r1, r2, r3 := sc[g*L:(g+1)*L], sc[(g+1)*L:(g+2)*L], sc[(g+2)*L:(g+3)*L], sc[(g+3)*L:(g+4)*L]
+		r1, r2, r3 = r1[:len(r0)], r2[:len(r0)], r3[:len(r0)]
+		r0[0] *= qs
+		r1[0] *= qs
+		r2[0] *= qs
+		r3[0] *= qs
+		m0, m1, m2, m3 := r0[0], r1[0], r2[0], r3[0]
+		for j := 1; j < len(r0); j++ {
+			a, b, c, d := r0[j]*qs, r1[j]*qs, r2[j]*qs, r3[j]*qs
+			r0[j], r1[j], r2[j], r3[j] = a, b, c, d
+			if a > m0 {
+				m0 = a
+			}
+			if b > m1 {
+				m1 = b
+			}
+			if c > m2 {
+				m2 = c
+			}
+			if d > m3 {
+				m3 = d
+			}
+		}
+		kernels.ExpShiftedF32(r0, r0, m0)
+		kernels.ExpShiftedF32(r1, r1, m1)
+		kernels.ExpShiftedF32(r2, r2, m2)
+		kernels.ExpShiftedF32(r3, r3, m3)
+		var s0, s1, s2, s3 float32
+		for j, a := range r0 {
+			s0 += a
+			s1 += r1[j]
+			s2 += r2[j]
+			s3 += r3[j]
+		}
+		scaleRow(r0, 1/s0)
+		scaleRow(r1, 1/s1)
+		scaleRow(r2, 1/s2)
+		scaleRow(r3, 1/s3)
+	}
+	for ; g < rows; g++ {
+		row := sc[g*L : (g+1)*L]
+		for j := range row {
+			row[j] *= qs
+		}
+		softmax(row)
+	}
+}
+
+func scaleRow(x []float32, a float32) {
+	for i := range x {
+		x[i] *= a
+	}
 }
 
 // softmax is CTranslate2's float32 softmax (kernels.cc:403-452):
