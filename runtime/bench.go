@@ -46,8 +46,13 @@ type BenchResult struct {
 	// the matrix units were over the prefill, comparable across machines.
 	ComputePeakGMACPerSec float64 `json:"compute_peak_gmac_per_sec"`
 	PrefillFractionOfPeak float64 `json:"prefill_fraction_of_peak"`
-	DecodeSeconds         float64 `json:"decode_seconds"`
-	DecodeTokPerSec       float64 `json:"decode_tok_per_sec"`
+	// ComputePeak1GMACPerSec is the same ceiling on one thread (measured when Threads > 1):
+	// how far it scales says whether the threads have matrix units of their own (about
+	// Threads times as much) or share one core's as SMT siblings (about the same), which a
+	// VM's reported topology need not tell.
+	ComputePeak1GMACPerSec float64 `json:"compute_peak_1thread_gmac_per_sec,omitempty"`
+	DecodeSeconds          float64 `json:"decode_seconds"`
+	DecodeTokPerSec        float64 `json:"decode_tok_per_sec"`
 
 	// WeightBytesPerToken is what one decode step must read: every linear
 	// (int8 weights + scales, or the stored float weights) and one embedding row.
@@ -88,6 +93,19 @@ type BenchResult struct {
 	PrefillProfile []OpTime `json:"prefill_profile,omitempty"` // per prompt token
 }
 
+// peakScaling describes how the compute peak grows from one thread to Threads.
+func (r *BenchResult) peakScaling() string {
+	if r.ComputePeak1GMACPerSec <= 0 || r.Threads < 2 {
+		return ""
+	}
+	x := r.ComputePeakGMACPerSec / r.ComputePeak1GMACPerSec
+	what := "the threads run on separate cores' units"
+	if x < 1+0.4*float64(r.Threads-1) {
+		what = "the threads share units, e.g. SMT siblings of one core"
+	}
+	return fmt.Sprintf("; 1 thread: %.0f GMAC/s, x%.2f: %s", r.ComputePeak1GMACPerSec, x, what)
+}
+
 func (r *BenchResult) String() string {
 	llc := "unknown"
 	if r.LLCBytes > 0 {
@@ -98,14 +116,14 @@ func (r *BenchResult) String() string {
 		"compute %s, isa %s, %d threads, weights %s (THP %s)\n"+
 		"weights: %s\n"+
 		"prefill: %d tokens in %.3f s = %.2f tok/s\n"+
-		"  %.1f GMAC/s in the layers' linears = %.1f%% of the %s multiply-accumulate peak (%.0f GMAC/s, measured after it)\n"+
+		"  %.1f GMAC/s in the layers' linears = %.1f%% of the %s multiply-accumulate peak (%.0f GMAC/s, measured after it%s)\n"+
 		"decode:  %d tokens in %.3f s = %.3f tok/s (%.2f GB/s of weights, %d bytes/token)\n"+
 		"DRAM read bandwidth (%d MiB buffer): %.2f GB/s STREAM-like read between decode steps\n"+
 		"  best single pass %.2f GB/s (before %.2f, after %.2f); int8 GEMV kernel %.2f GB/s\n"+
 		"decode = %.0f%% of DRAM bandwidth (limit %.3f tok/s), %.0f%% of the best pass",
 		r.CPUModel, llc, r.CPUFeatures, r.Compute, r.ISA, r.Threads, r.Weights, r.THP, r.WeightsWhy,
 		r.PromptTokens, r.PrefillSeconds, r.PrefillTokPerSec,
-		r.PrefillGMACPerSec, 100*r.PrefillFractionOfPeak, r.Compute, r.ComputePeakGMACPerSec,
+		r.PrefillGMACPerSec, 100*r.PrefillFractionOfPeak, r.Compute, r.ComputePeakGMACPerSec, r.peakScaling(),
 		r.NewTokens, r.DecodeSeconds, r.DecodeTokPerSec, r.DecodeGBPerSec, r.WeightBytesPerToken,
 		r.BandwidthBufferBytes>>20, r.BandwidthGBPerSec, r.BandwidthBestPassGBPerSec, r.BandwidthBeforeAfter[0], r.BandwidthBeforeAfter[1], r.GemvReadGBPerSec,
 		100*r.DecodeFractionOfBandwidth, r.BandwidthLimitTokPerSec, 100*r.DecodeFractionOfBestPass)
@@ -189,10 +207,15 @@ func Bench(m *Model, o BenchOptions) (*BenchResult, error) {
 		s.prof = nil
 	}
 	r.PrefillGMACPerSec = float64(m.layerMACsPerToken()) * float64(o.PromptTokens) / r.PrefillSeconds / 1e9
-	if m.cfg.Compute == ComputeInt8 {
-		r.ComputePeakGMACPerSec = kernels.PeakInt8(m.threads)
-	} else {
-		r.ComputePeakGMACPerSec = PeakFMA(m.threads) / 2
+	peak := func(threads int) float64 {
+		if m.cfg.Compute == ComputeInt8 {
+			return kernels.PeakInt8(threads)
+		}
+		return PeakFMA(threads) / 2
+	}
+	r.ComputePeakGMACPerSec = peak(m.threads)
+	if m.threads > 1 {
+		r.ComputePeak1GMACPerSec = peak(1)
 	}
 	if r.ComputePeakGMACPerSec > 0 {
 		r.PrefillFractionOfPeak = r.PrefillGMACPerSec / r.ComputePeakGMACPerSec

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -142,6 +143,9 @@ func TestBenchSmoke(t *testing.T) {
 	if r.ComputePeakGMACPerSec <= 0 || r.PrefillGMACPerSec <= 0 || !(r.PrefillFractionOfPeak > 0 && r.PrefillFractionOfPeak < 1) {
 		t.Errorf("prefill %.3g GMAC/s against a peak of %.3g: fraction %.3g", r.PrefillGMACPerSec, r.ComputePeakGMACPerSec, r.PrefillFractionOfPeak)
 	}
+	if (r.ComputePeak1GMACPerSec > 0) != (m.Threads() > 1) {
+		t.Errorf("%d threads but the one-thread peak is %.3g GMAC/s", m.Threads(), r.ComputePeak1GMACPerSec)
+	}
 	// The profile covers every op of the 4 decode steps: one embedding and one
 	// lm_head per token, a qkv per layer and token, and quantization before each linear.
 	L := float64(m.Config().Layers)
@@ -179,6 +183,26 @@ func TestSyntheticModel(t *testing.T) {
 					t.Fatalf("%v: logit %v", c, v)
 				}
 			}
+		}
+	}
+}
+
+// TestPeakScaling: how the printed peak line reads the one-thread vs all-threads ceilings.
+func TestPeakScaling(t *testing.T) {
+	for _, c := range []struct {
+		peak, peak1 float64
+		threads     int
+		want        string
+	}{
+		{980, 500, 2, "x1.96: the threads run on separate cores' units"},
+		{520, 500, 2, "x1.04: the threads share units, e.g. SMT siblings of one core"},
+		{2100, 700, 4, "x3.00: the threads run on separate cores' units"},
+		{1400, 700, 4, "x2.00: the threads share units"},
+		{500, 0, 1, ""},
+	} {
+		r := BenchResult{ComputePeakGMACPerSec: c.peak, ComputePeak1GMACPerSec: c.peak1, Threads: c.threads}
+		if got := r.peakScaling(); !strings.Contains(got, c.want) || (c.want == "") != (got == "") {
+			t.Errorf("peaks %v/%v on %d threads: %q, want it to contain %q", c.peak, c.peak1, c.threads, got, c.want)
 		}
 	}
 }

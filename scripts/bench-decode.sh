@@ -11,7 +11,8 @@
 #      seconds (one 2-vCPU EPYC process saw 33-75 GB/s within a minute), and in a 4-minute trace of it consecutive
 #      12 s windows differed by up to 28% (median 9%), 50 s windows by at most 3%;
 #   3. prints every run and the medians: prefill tok/s and its share of the int8 multiply-accumulate peak
-#      (kernels.PeakInt8, measured right after it), decode tok/s, DRAM GB/s (STREAM-like passes interleaved with
+#      (kernels.PeakInt8, measured right after it, and on one thread: whether the threads have matrix units of
+#      their own or are SMT siblings sharing one core's), decode tok/s, DRAM GB/s (STREAM-like passes interleaved with
 #      the decode steps, and the best single pass before/after), decode as a fraction of both, run-to-run
 #      spread of decode ((max-min)/median), CPU model, L3 size, weight placement, and the load average.
 #
@@ -72,7 +73,7 @@ printf '%s\n' "${runs[@]}" | jq -s -r --arg load "$(cut -d' ' -f1-3 /proc/loadav
     "cpu:             \($f.cpu_model); \($f.cpu_features)",
     "last-level cache: L\($f.llc_level) \($f.llc_bytes / 1048576 | round) MiB",
     "weights:         \(map(.weights) | unique | join(",")); run 1: \($f.weights_detail)",
-    "prefill:         \($p | r2) tok/s (median, \($f.prompt_tokens) tokens); per run \(map(.prefill_fraction_of_peak * 1000 | round / 10 | tostring + "%") | join(", ")) of the \($f.compute) multiply-accumulate peak measured after it (\(map(.compute_peak_gmac_per_sec | round | tostring) | join(", ")) GMAC/s)",
+    "prefill:         \($p | r2) tok/s (median, \($f.prompt_tokens) tokens); per run \(map(.prefill_fraction_of_peak * 1000 | round / 10 | tostring + "%") | join(", ")) of the \($f.compute) multiply-accumulate peak measured after it (\(map(.compute_peak_gmac_per_sec | round | tostring) | join(", ")) GMAC/s)\(if ($f.compute_peak_1thread_gmac_per_sec // 0) > 0 then "; one thread: \(map(.compute_peak_1thread_gmac_per_sec | round | tostring) | join(", ")) GMAC/s (x\(map(.compute_peak_gmac_per_sec / .compute_peak_1thread_gmac_per_sec * 100 | round / 100 | tostring) | join(", ")): about \($f.threads)x when the threads have units of their own, about 1x for SMT siblings)" else "" end)",
     "decode:          \($dm * 1000 | round / 1000) tok/s (median of \(length) runs of \($f.new_tokens) steps; spread \((($d | max) - ($d | min)) / $dm * 1000 | round / 10)%)",
     "DRAM bandwidth:  \($bw | r2) GB/s (median; STREAM-like read of a \($f.bandwidth_buffer_bytes / 1048576 | round) MiB buffer, one pass after every decode step); best single pass before/after: \($best | r2) GB/s (median)",
     "fraction per run: \($fr | map(. * 1000 | round / 10 | tostring + "%") | join(", ")) of the bandwidth read alongside (spread \((($fr | max) - ($fr | min)) / ($fr | median) * 1000 | round / 10)%)",
