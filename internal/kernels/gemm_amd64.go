@@ -97,11 +97,15 @@ func scatterOK(ldDst int) bool { return int64(tileToks)*int64(ldDst) <= math.Max
 
 // packInt8AVX512 prepares p for gemmInt8PackedAVX512: the tile path's token prefix packed
 // block after block (the layout gemmInt8Tiled would build per call).
-func packInt8AVX512(p *PackedInt8) {
-	p.nTile = tileTokens(p.n, p.cols)
+func packInt8AVX512(p *PackedInt8) { packTileBlocks(p, tileTokens(p.n, p.cols)) }
+
+// packTileBlocks packs tokens [0, nTile) of p block after block into p.buf (u8 x+128, the
+// layout of packTokens) and records nTile.
+func packTileBlocks(p *PackedInt8, nTile int) {
+	p.nTile = nTile
 	kq := p.cols / 4
 	blk := tileToks * kq * 4
-	nb := (p.nTile + tileToks - 1) / tileToks
+	nb := (nTile + tileToks - 1) / tileToks
 	if cap(p.buf) < nb*blk {
 		p.buf = make([]byte, nb*blk)
 	}
@@ -112,7 +116,7 @@ func packInt8AVX512(p *PackedInt8) {
 	xb := unsafe.Slice((*byte)(unsafe.Pointer(&p.x[0])), len(p.x))
 	for b := 0; b < nb; b++ {
 		t0 := b * tileToks
-		packTokens(p.buf[b*blk:], xb[t0*p.cols:], p.cols, kq, min(tileToks, p.nTile-t0), 0x80808080)
+		packTokens(p.buf[b*blk:], xb[t0*p.cols:], p.cols, kq, min(tileToks, nTile-t0), 0x80808080)
 	}
 }
 

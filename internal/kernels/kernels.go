@@ -125,8 +125,8 @@ type PackedInt8 struct {
 	x       []int8
 	n, cols int
 	isa     ISA    // level the layout was built for
-	nTile   int    // tokens [0, nTile) are in buf (AVX-512 tile layout)
-	buf     []byte // packed token blocks, empty below AVX-512
+	nTile   int    // tokens [0, nTile) are in buf (the AVX-512 and AVX-VNNI tiles' layout)
+	buf     []byte // packed token blocks, empty below AVX-VNNI
 }
 
 // Pack prepares x [n, cols] (row-major int8, e.g. from QuantizeRowInt8) for the current ISA.

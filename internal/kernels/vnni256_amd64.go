@@ -29,22 +29,9 @@ func gemmInt8AVXVNNI(dst []int32, ldDst int, w []int8, rows, cols int, x []int8,
 // packInt8AVXVNNI prepares p for the AVXVNNI level's packed product: all n tokens in the
 // tile layout (the AVX-VNNI tile takes any token count from vnni256MinToks on).
 func packInt8AVXVNNI(p *PackedInt8) {
-	if p.n < vnni256MinToks || p.cols < 4 {
-		return
+	if p.n >= vnni256MinToks && p.cols >= 4 {
+		packTileBlocks(p, p.n)
 	}
-	kq := p.cols / 4
-	blk := tileToks * kq * 4
-	nb := (p.n + tileToks - 1) / tileToks
-	if cap(p.buf) < nb*blk {
-		p.buf = make([]byte, nb*blk)
-	}
-	p.buf = p.buf[:nb*blk]
-	xb := unsafe.Slice((*byte)(unsafe.Pointer(&p.x[0])), len(p.x))
-	for b := 0; b < nb; b++ {
-		t0 := b * tileToks
-		packTokens(p.buf[b*blk:], xb[t0*p.cols:], p.cols, kq, min(tileToks, p.n-t0), 0x80808080)
-	}
-	p.nTile = p.n
 }
 
 // gemmInt8PackedAVXVNNI is GemmInt8Packed at the AVXVNNI level.
