@@ -13,6 +13,15 @@ import (
 // command, so flags added later are held to it too).
 const helpWidth = 100
 
+// environment lists the variables ct2go reads, for the top-level help.
+var environment = [][2]string{
+	{"CT2GO_ISA=LEVEL", "run the compute kernels at LEVEL (generic, avx2, avxvnni, avx512) instead of the best " +
+		"this CPU has, e.g. to measure what a CPU without AVX-512 gets; a level the CPU lacks is an error"},
+	{"CT2GO_NOSIMD=1", "pure-Go kernels only (the tests' oracle)"},
+	{"CT2GO_SPIN=DURATION", "how long idle worker threads spin before parking (default 50us; 0 on busy shared machines)"},
+	{"CT2GO_CPUPROFILE=FILE", "write a Go CPU profile of the command to FILE"},
+}
+
 // printHelp replaces urfave/cli's templates, which neither wrap flag
 // usages nor avoid a second "(default: ...)" after a usage that states its
 // own default.
@@ -31,6 +40,10 @@ func printHelp(w io.Writer, _ string, data any) {
 		}
 		fmt.Fprintf(&b, "\nGlobal options:\n")
 		writeFlags(&b, d.VisibleFlags())
+		b.WriteString("\nEnvironment:\n")
+		for _, e := range environment {
+			writeWrapped(&b, fmt.Sprintf("  %-24s  %s", e[0], e[1]), 28)
+		}
 		fmt.Fprintf(&b, "\nRun '%s COMMAND --help' for a command's options.\n", d.Name)
 	case *cli.Command:
 		name := "ct2go " + d.Name
