@@ -155,18 +155,8 @@ func gemmInt8Tiled(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n
 	for t := range idx {
 		idx[t] = int32(t * ldDst)
 	}
-	blk := tileToks * kq * 4 // bytes of one packed 32-token block
-	nbAll := (n + tileToks - 1) / tileToks
-	superBlocks := min(max(1, packBudget/blk), nbAll)
 	sc := gemmPool.Get().(*gemmScratch)
-	var xp, xb []byte
-	if pre == nil {
-		if cap(sc.xp) < superBlocks*blk {
-			sc.xp = make([]byte, superBlocks*blk)
-		}
-		xp = sc.xp[:superBlocks*blk]
-		xb = unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), len(x))
-	}
+	tb := newTokenBlocks(sc, x, n, cols, pre)
 	if comp == nil {
 		// Row sums are computed during the first superblock, right before the kernel reads
 		// the same panel (so it comes from cache), and reused by later superblocks.
@@ -175,17 +165,8 @@ func gemmInt8Tiled(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n
 		}
 	}
 
-	for s0 := 0; s0 < n; s0 += superBlocks * tileToks {
-		ns := min(superBlocks*tileToks, n-s0)
-		nb := (ns + tileToks - 1) / tileToks
-		if pre != nil {
-			xp = pre[s0/tileToks*blk:]
-		} else {
-			for b := 0; b < nb; b++ {
-				t0 := s0 + b*tileToks
-				packTokens(xp[b*blk:], xb[t0*cols:], cols, kq, min(tileToks, n-t0), 0x80808080)
-			}
-		}
+	for s0 := 0; s0 < n; s0 += tb.step {
+		xp, nb := tb.at(s0)
 		for r0 := 0; r0 < rows; r0 += tileRows {
 			nr := min(tileRows, rows-r0)
 			var pc []int32
@@ -200,23 +181,69 @@ func gemmInt8Tiled(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n
 			for b := 0; b < nb; b++ {
 				t0 := s0 + b*tileToks
 				mask := uint64(1)<<min(tileToks, n-t0) - 1
-				gemmInt8Tile8x32(&dst[t0*ldDst+r0], ldDst, &w[r0*cols], cols, kq, &xp[b*blk], &pc[0], nr, mask, &idx[0])
+				gemmInt8Tile8x32(&dst[t0*ldDst+r0], ldDst, &w[r0*cols], cols, kq, &xp[b*tb.blk], &pc[0], nr, mask, &idx[0])
 			}
 		}
 	}
 	gemmPool.Put(sc)
+	addShiftedTail(dst, ldDst, w, rows, cols, x, n)
+}
 
-	if tail := kq * 4; tail < cols {
-		for r := 0; r < rows; r++ {
-			wr := w[r*cols+tail : r*cols+cols]
-			for t := 0; t < n; t++ {
-				xt := x[t*cols+tail : t*cols+cols]
-				var s int32
-				for k, wv := range wr {
-					s += (int32(xt[k]) + 128) * int32(wv)
-				}
-				dst[t*ldDst+r] += s
+// tokenBlocks hands the u8 tile kernels (AVX-512 and AVX-VNNI) their packed 32-token blocks
+// superblock by superblock: step tokens (packBudget bytes of whole blocks) at a time, from a
+// PackedInt8's buffer (pre) or packed into pooled scratch.
+type tokenBlocks struct {
+	pre, xp, xb []byte
+	blk         int // bytes of one packed block
+	step        int // tokens per superblock
+	cols, kq, n int
+}
+
+func newTokenBlocks(sc *gemmScratch, x []int8, n, cols int, pre []byte) tokenBlocks {
+	kq := cols / 4
+	blk := tileToks * kq * 4
+	superBlocks := min(max(1, packBudget/blk), (n+tileToks-1)/tileToks)
+	tb := tokenBlocks{pre: pre, blk: blk, step: superBlocks * tileToks, cols: cols, kq: kq, n: n}
+	if pre == nil {
+		if cap(sc.xp) < superBlocks*blk {
+			sc.xp = make([]byte, superBlocks*blk)
+		}
+		tb.xp = sc.xp[:superBlocks*blk]
+		tb.xb = unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), len(x))
+	}
+	return tb
+}
+
+// at returns the packed blocks of the superblock that starts at token s0, and their count.
+func (tb *tokenBlocks) at(s0 int) ([]byte, int) {
+	nb := (min(tb.step, tb.n-s0) + tileToks - 1) / tileToks
+	if tb.pre != nil {
+		return tb.pre[s0/tileToks*tb.blk:], nb
+	}
+	for b := 0; b < nb; b++ {
+		t0 := s0 + b*tileToks
+		packTokens(tb.xp[b*tb.blk:], tb.xb[t0*tb.cols:], tb.cols, tb.kq, min(tileToks, tb.n-t0), 0x80808080)
+	}
+	return tb.xp, nb
+}
+
+// addShiftedTail adds the columns past the last multiple of 4 (never the case for real
+// models) to the u8 tiles' results with their shifted arithmetic, (x+128)*w, since the
+// compensation subtracted from them covers every column.
+func addShiftedTail(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n int) {
+	tail := cols &^ 3
+	if tail == cols {
+		return
+	}
+	for r := 0; r < rows; r++ {
+		wr := w[r*cols+tail : r*cols+cols]
+		for t := 0; t < n; t++ {
+			xt := x[t*cols+tail : t*cols+cols]
+			var s int32
+			for k, wv := range wr {
+				s += (int32(xt[k]) + 128) * int32(wv)
 			}
+			dst[t*ldDst+r] += s
 		}
 	}
 }

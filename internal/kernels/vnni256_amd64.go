@@ -2,8 +2,6 @@
 
 package kernels
 
-import "unsafe"
-
 //go:noescape
 func gemmInt8VNNI256Tile6x16(out *[96]int32, w *int8, wstride int, xp *byte, kq, nrows int)
 
@@ -47,18 +45,8 @@ func gemmInt8PackedAVXVNNI(dst []int32, ldDst int, w []int8, rows int, p *Packed
 // them packed (packInt8AVXVNNI); otherwise each superblock is packed into pooled scratch.
 func gemmInt8VNNI256Tiled(dst []int32, ldDst int, w []int8, rows, cols int, x []int8, n int, comp []int32, pre []byte) {
 	kq := cols / 4
-	blk := tileToks * kq * 4
-	nbAll := (n + tileToks - 1) / tileToks
-	superBlocks := min(max(1, packBudget/blk), nbAll)
 	sc := gemmPool.Get().(*gemmScratch)
-	var xp, xb []byte
-	if pre == nil {
-		if cap(sc.xp) < superBlocks*blk {
-			sc.xp = make([]byte, superBlocks*blk)
-		}
-		xp = sc.xp[:superBlocks*blk]
-		xb = unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), len(x))
-	}
+	tb := newTokenBlocks(sc, x, n, cols, pre)
 	if comp == nil {
 		if cap(sc.comp) < rows {
 			sc.comp = make([]int32, rows)
@@ -67,17 +55,8 @@ func gemmInt8VNNI256Tiled(dst []int32, ldDst int, w []int8, rows, cols int, x []
 		rowSumsAVX2(comp, w, rows, cols)
 	}
 	var out [vnni256TileRows * 16]int32
-	for s0 := 0; s0 < n; s0 += superBlocks * tileToks {
-		ns := min(superBlocks*tileToks, n-s0)
-		nb := (ns + tileToks - 1) / tileToks
-		if pre != nil {
-			xp = pre[s0/tileToks*blk:]
-		} else {
-			for b := 0; b < nb; b++ {
-				t0 := s0 + b*tileToks
-				packTokens(xp[b*blk:], xb[t0*cols:], cols, kq, min(tileToks, n-t0), 0x80808080)
-			}
-		}
+	for s0 := 0; s0 < n; s0 += tb.step {
+		xp, nb := tb.at(s0)
 		for r0 := 0; r0 < rows; r0 += vnni256TileRows {
 			nr := min(vnni256TileRows, rows-r0)
 			for b := 0; b < nb; b++ {
@@ -87,7 +66,7 @@ func gemmInt8VNNI256Tiled(dst []int32, ldDst int, w []int8, rows, cols int, x []
 					if nt <= 0 {
 						break
 					}
-					gemmInt8VNNI256Tile6x16(&out, &w[r0*cols], cols, &xp[b*blk+64*h], kq, nr)
+					gemmInt8VNNI256Tile6x16(&out, &w[r0*cols], cols, &xp[b*tb.blk+64*h], kq, nr)
 					for r := 0; r < nr; r++ {
 						c := comp[r0+r]
 						o := out[r*16 : r*16+nt]
@@ -100,20 +79,7 @@ func gemmInt8VNNI256Tiled(dst []int32, ldDst int, w []int8, rows, cols int, x []
 		}
 	}
 	gemmPool.Put(sc)
-
-	if tail := kq * 4; tail < cols {
-		for r := 0; r < rows; r++ {
-			wr := w[r*cols+tail : r*cols+cols]
-			for t := 0; t < n; t++ {
-				xt := x[t*cols+tail : t*cols+cols]
-				var s int32
-				for k, wv := range wr {
-					s += (int32(xt[k]) + 128) * int32(wv)
-				}
-				dst[t*ldDst+r] += s
-			}
-		}
-	}
+	addShiftedTail(dst, ldDst, w, rows, cols, x, n)
 }
 
 //go:noescape
