@@ -1,6 +1,7 @@
 //go:build amd64
 
 #include "textflag.h"
+#include "hsum_amd64.h"
 
 // Four-query float32 GEMV for AVX-512 (GemvF32Multi): each zmm accumulator holds the two
 // ymm accumulators gemvF32AVX2Asm would keep for one weight row and two queries, low half
@@ -30,28 +31,6 @@
 	VBROADCASTF64X4 (p)(BX*1), ta \
 	VFMADD231PS     ta, Z24, e0 \
 	VFMADD231PS     ta, Z25, e1
-
-// HSUM4 is HSUM4PS on ya, yb, yc, yd (in xa): [sum ya, sum yb, sum yc, sum yd]. Clobbers
-// the inputs and X8..X11.
-#define HSUM4(ya, xa, yb, xb, yc, xc, yd, xd) \
-	VEXTRACTF128 $1, ya, X8 \
-	VEXTRACTF128 $1, yb, X9 \
-	VEXTRACTF128 $1, yc, X10 \
-	VEXTRACTF128 $1, yd, X11 \
-	VADDPS       X8, xa, xa \
-	VADDPS       X9, xb, xb \
-	VADDPS       X10, xc, xc \
-	VADDPS       X11, xd, xd \
-	VHADDPS      xb, xa, xa \
-	VHADDPS      xd, xc, xc \
-	VHADDPS      xc, xa, xa
-
-// HSUM1 is HSUM1PS on ya: its sum in the low lane of xa. Clobbers X8.
-#define HSUM1(ya, xa) \
-	VEXTRACTF128 $1, ya, X8 \
-	VADDPS       X8, xa, xa \
-	VHADDPS      xa, xa, xa \
-	VHADDPS      xa, xa, xa
 
 // TAIL sums the tail columns of row p into lanes [q0 q1 q2 q3] of s (weight temp t, x in X8).
 #define TAIL(p, s, t) \
@@ -256,10 +235,10 @@ m1red:
 	VADDPS Z17, Z1, Z1
 	VEXTRACTF64X4 $1, Z0, Y2
 	VEXTRACTF64X4 $1, Z1, Y3
-	HSUM1(Y0, X0)
-	HSUM1(Y2, X2)
-	HSUM1(Y1, X1)
-	HSUM1(Y3, X3)
+	HSUM1(Y0, X0, X8)
+	HSUM1(Y2, X2, X8)
+	HSUM1(Y1, X1, X8)
+	HSUM1(Y3, X3, X8)
 	CMPQ AX, R14
 	JAE  m1store
 	VPERMILPS $1, X12, X9          // tails of queries 1, 2, 3 in lane 0

@@ -1,5 +1,5 @@
-// Horizontal sums shared by the AVX2, AVX-VNNI and half-weight kernels (avx2_amd64.s,
-// vnni256_amd64.s, half_gemv_amd64.s).
+// Horizontal sums shared by the AVX2, AVX-VNNI, half-weight and four-query kernels
+// (avx2_amd64.s, vnni256_amd64.s, half_gemv_amd64.s, gemv_multi_amd64.s).
 
 // HSUM4D: [sum Y0, sum Y1, sum Y2, sum Y3] as int32 in X0. Clobbers Y1..Y3.
 #define HSUM4D \
@@ -19,22 +19,29 @@
 	VPADDD       X1, X0, X0
 
 // HSUM4PS: [sum Y0, sum Y1, sum Y2, sum Y3] as float32 in X0. Clobbers Y1..Y3, Y8..Y11.
-#define HSUM4PS \
-	VEXTRACTF128 $1, Y0, X8 \
-	VEXTRACTF128 $1, Y1, X9 \
-	VEXTRACTF128 $1, Y2, X10 \
-	VEXTRACTF128 $1, Y3, X11 \
-	VADDPS       X8, X0, X0 \
-	VADDPS       X9, X1, X1 \
-	VADDPS       X10, X2, X2 \
-	VADDPS       X11, X3, X3 \
-	VHADDPS      X1, X0, X0 \
-	VHADDPS      X3, X2, X2 \
-	VHADDPS      X2, X0, X0
+#define HSUM4PS HSUM4(Y0, X0, Y1, X1, Y2, X2, Y3, X3)
+
+// HSUM4 is HSUM4PS on ya, yb, yc, yd (xa..xd their low halves): [sum ya, sum yb, sum yc,
+// sum yd] in xa. Clobbers the inputs and X8..X11.
+#define HSUM4(ya, xa, yb, xb, yc, xc, yd, xd) \
+	VEXTRACTF128 $1, ya, X8 \
+	VEXTRACTF128 $1, yb, X9 \
+	VEXTRACTF128 $1, yc, X10 \
+	VEXTRACTF128 $1, yd, X11 \
+	VADDPS       X8, xa, xa \
+	VADDPS       X9, xb, xb \
+	VADDPS       X10, xc, xc \
+	VADDPS       X11, xd, xd \
+	VHADDPS      xb, xa, xa \
+	VHADDPS      xd, xc, xc \
+	VHADDPS      xc, xa, xa
 
 // HSUM1PS: sum of Y0's float32 lanes in the low lane of X0. Clobbers Y1.
-#define HSUM1PS \
-	VEXTRACTF128 $1, Y0, X1 \
-	VADDPS       X1, X0, X0 \
-	VHADDPS      X0, X0, X0 \
-	VHADDPS      X0, X0, X0
+#define HSUM1PS HSUM1(Y0, X0, X1)
+
+// HSUM1 is HSUM1PS on ya (xa its low half) with temporary xt: the sum in xa's low lane.
+#define HSUM1(ya, xa, xt) \
+	VEXTRACTF128 $1, ya, xt \
+	VADDPS       xt, xa, xa \
+	VHADDPS      xa, xa, xa \
+	VHADDPS      xa, xa, xa
