@@ -82,30 +82,15 @@ func peakRun(threads int, d time.Duration, loop func(n int), perIter float64) (f
 
 // peakLoopGeneric is the Generic level's probe: 8 independent multiply-add chains in
 // float32. The values stay finite and normal (they converge to a fixed point of x*a+b).
-func peakLoopGeneric(n int) {
-	a0, a1, a2, a3, a4, a5, a6, a7 := float32(1), float32(2), float32(3), float32(4), float32(5), float32(6), float32(7), float32(8)
-	const m, c = 0.5, 0.25
-	for i := 0; i < n; i++ {
-		a0 = a0*m + c
-		a1 = a1*m + c
-		a2 = a2*m + c
-		a3 = a3*m + c
-		a4 = a4*m + c
-		a5 = a5*m + c
-		a6 = a6*m + c
-		a7 = a7*m + c
-	}
-	peakSink = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7
-}
-
-// peakSink keeps the generic loop from being optimised away.
-var peakSink float32
+func peakLoopGeneric(n int) { peakSink = peakChains(n, peakM, peakC) }
 
 // peakInt8LoopGeneric is the Generic level's int8 probe: 8 independent int32 multiply-add
 // chains (wrapping, like the kernels' sums).
-func peakInt8LoopGeneric(n int) {
-	a0, a1, a2, a3, a4, a5, a6, a7 := int32(1), int32(2), int32(3), int32(4), int32(5), int32(6), int32(7), int32(8)
-	m, c := int32(peakInt8M), int32(peakInt8C)
+func peakInt8LoopGeneric(n int) { peakSinkInt = peakChains(n, peakInt8M, peakInt8C) }
+
+// peakChains runs 8 independent chains a = a*m + c for n steps and returns their sum.
+func peakChains[T float32 | int32](n int, m, c T) T {
+	a0, a1, a2, a3, a4, a5, a6, a7 := T(1), T(2), T(3), T(4), T(5), T(6), T(7), T(8)
 	for i := 0; i < n; i++ {
 		a0 = a0*m + c
 		a1 = a1*m + c
@@ -116,11 +101,14 @@ func peakInt8LoopGeneric(n int) {
 		a6 = a6*m + c
 		a7 = a7*m + c
 	}
-	peakSinkInt = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7
+	return a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7
 }
 
-// Variables, so the compiler cannot fold the chains.
+// Variables, so the compiler cannot fold the chains; the sinks keep them from being
+// optimised away.
 var (
-	peakInt8M, peakInt8C = 3, 5
+	peakM, peakC         float32 = 0.5, 0.25
+	peakInt8M, peakInt8C int32   = 3, 5
+	peakSink             float32
 	peakSinkInt          int32
 )
